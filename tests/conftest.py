@@ -1,0 +1,56 @@
+"""Shared fixtures: a tiny random BERT that loads with the real ``from_pretrained`` code, and data paths."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+SEMEVAL = DATA / "semeval2014"
+
+_WORDS = """the a an and or but of to in on at for with is was are were be been it this that these those
+i we you he she they my our your their me us him her them not no very so too really just also only
+food service staff place restaurant menu price prices wine drinks dinner lunch table waiter waitress
+sushi pizza pasta chicken fish meal dish dishes dessert bar atmosphere ambience decor music kitchen
+good great bad terrible excellent delicious nice friendly rude slow fast cheap expensive fresh cold hot
+laptop battery screen keyboard price performance windows mac apple computer software hardware life
+love like hate liked loved enjoyed recommend would will can could should had has have do did does
+go went come came back again time night day hour wait minutes people everything nothing all some
+""".split()
+
+
+def build_tiny_bert(path: Path, *, seed: int = 0) -> Path:
+    """Write a tiny random ``BertForPreTraining`` with a WordPiece tokenizer to ``path`` (a few seconds)."""
+    import torch
+    from transformers import BertConfig, BertForPreTraining, BertTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"[unused{i}]" for i in range(5)]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = specials + chars + [f"##{c}" for c in string.ascii_lowercase + string.digits]
+    vocab += [w for w in dict.fromkeys(_WORDS) if w not in vocab]
+    vocab += ["##s", "##ed", "##ing", "##ly", "##er"]
+    vocab = list(dict.fromkeys(vocab))
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast.from_pretrained(path, do_lower_case=True)  # reads vocab.txt
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    BertForPreTraining(config).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    """A tiny random BERT model directory, built once per test session."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
