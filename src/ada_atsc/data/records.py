@@ -40,5 +40,6 @@ class AspectExample:
 
     @property
     def sentence_id(self) -> str:
-        """The id of the sentence this aspect belongs to (record ids are ``<sentence id>#<n>``)."""
-        return self.id.split("#", 1)[0]
+        """The id of the sentence this aspect belongs to (record ids are ``<sentence id>#<n>``; SemEval ids
+        may themselves contain ``#``, so only the last part is cut)."""
+        return self.id.rsplit("#", 1)[0]

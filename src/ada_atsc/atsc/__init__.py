@@ -1,0 +1,9 @@
+"""Aspect-target sentiment classification (step 5): train, evaluate, run experiments, predict.
+
+Modules, one job each: :mod:`.datasets` finds and checks the splits, :mod:`.features` turns pairs into
+token ids and batches, :mod:`.metrics` scores predictions, :mod:`.inference` runs a trained classifier,
+:mod:`.training` fine-tunes with dev-based selection, and the CLI modules (``train``, ``evaluate``,
+``experiment``, ``predict``) wire them to flags. Imports here stay light so ``ada-atsc --help`` is fast.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,71 @@
+"""Run a trained classifier over pairs: length-sorted batches, probabilities back in input order.
+
+Shared by ``evaluate``, ``Predictor`` and the test scoring at the end of training, so every number the
+project reports comes from the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .features import PairCollator, encode_pairs, length_sorted_batches
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """``device`` if given, else CUDA when available, else CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@torch.inference_mode()
+def predict_proba(
+    model,
+    tokenizer,
+    sentences: Sequence[str],
+    aspects: Sequence[str],
+    *,
+    max_seq_length: int = 128,
+    batch_size: int = 64,
+    device: torch.device | None = None,
+) -> np.ndarray:
+    """Class probabilities, shape ``(n, num_labels)``, in the order of the inputs."""
+    if not sentences:
+        return np.zeros((0, model.config.num_labels), dtype=np.float32)
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    features = encode_pairs(tokenizer, sentences, aspects, max_seq_length)
+    collate = PairCollator(tokenizer.pad_token_id or 0)
+    out = np.zeros((len(features), model.config.num_labels), dtype=np.float32)
+    for batch_ids in length_sorted_batches([len(f["input_ids"]) for f in features], batch_size):
+        batch = {k: v.to(device) for k, v in collate([features[i] for i in batch_ids]).items()}
+        logits = model(**batch).logits.float()
+        out[batch_ids] = torch.softmax(logits, dim=-1).cpu().numpy()
+    if was_training:
+        model.train()
+    return out
+
+
+def load_classifier(model_dir: str, device: str | None = None):
+    """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one."""
+    from transformers import AutoModelForSequenceClassification
+
+    from ..errors import AdaError
+    from ..models import load_tokenizer, resolve_model_path
+
+    path = resolve_model_path(model_dir)
+    tokenizer = load_tokenizer(path)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
+    labels = {str(v).lower() for v in model.config.id2label.values()}
+    if not {"positive", "negative", "neutral"} <= labels:
+        raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
+    dev = pick_device(device)
+    model.to(dev).eval()
+    return model, tokenizer, dev

@@ -1,0 +1,120 @@
+"""``ada-atsc train``: fine-tune an aspect-target sentiment classifier.
+
+Accepts the 2019 ``run_glue.py`` flags verbatim (``--per_gpu_train_batch_size``, ``--fp16``,
+``--evaluate_during_training`` ...) and the Hugging Face names (``--per_device_train_batch_size``,
+``--bf16``), so the paper's command runs unchanged; ``compat/run_glue.py`` is a thin wrapper around this
+module. Defaults follow the paper's recipe (lr 3e-5, batch 32, length 128), not run_glue's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run_glue flags, our additions, and HF aliases."""
+    model = parser.add_argument_group("model")
+    model.add_argument("--model_name_or_path", "--model", required=True,
+                       help="encoder to fine-tune: a local directory (e.g. a domain-adapted model) or a cached hub name")
+    model.add_argument("--model_type", default="bert", help="accepted for run_glue compatibility; the config decides")
+    model.add_argument("--config_name", default=None, help="config to use instead of the model's own")
+    model.add_argument("--tokenizer_name", default=None, help="tokenizer to use instead of the model's own")
+    model.add_argument("--cache_dir", default=None, help="Hugging Face cache directory (offline)")
+    model.add_argument("--do_lower_case", action="store_true", default=None,
+                       help="lower-case input (uncased models already do)")
+    model.add_argument("--task_name", default="semeval2014-atsc", help="recorded in the results and config")
+
+    data = parser.add_argument_group("data")
+    data.add_argument("--data_dir", default=None,
+                      help="folder from 'prepare-semeval' (train/dev/train_split/test .jsonl) or the 2019 layout "
+                           "(train.xml, dev.xml, test.xml)")
+    data.add_argument("--train_file", default=None, help="training data in any supported format (overrides --data_dir)")
+    data.add_argument("--dev_file", default=None, help="dev data for checkpoint selection")
+    data.add_argument("--test_file", default=None, help="test data, scored at the end only")
+    data.add_argument("--max_seq_length", type=int, default=128, help="pairs longer than this are truncated")
+    data.add_argument("--overwrite_cache", action="store_true", help="accepted for compatibility (no feature cache)")
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--output_dir", required=True, help="where the best-dev model and results go")
+    run.add_argument("--overwrite_output_dir", action="store_true", help="replace an existing output directory")
+    run.add_argument("--do_train", action="store_true", help="fine-tune")
+    run.add_argument("--do_eval", action="store_true", help="score the test split at the end")
+    run.add_argument("--evaluate_during_training", action="store_true",
+                     help="evaluate the DEV split every --logging_steps, keep the best-macro-F1 checkpoint, and "
+                          "train on train_split (train minus dev)")
+    run.add_argument("--eval_all_checkpoints", action="store_true",
+                     help="also score every saved checkpoint on dev and test (reported, never used to choose)")
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--no_cuda", action="store_true", help="train on the CPU even if a GPU is present")
+    run.add_argument("--local_rank", type=int, default=-1, help="set by the launcher; torchrun sets LOCAL_RANK")
+    run.add_argument("--disable_tqdm", action="store_true", help="no progress bars")
+
+    optim = parser.add_argument_group("optimisation")
+    optim.add_argument("--per_gpu_train_batch_size", "--per_device_train_batch_size", dest="train_batch_size",
+                       type=int, default=32)
+    optim.add_argument("--per_gpu_eval_batch_size", "--per_device_eval_batch_size", dest="eval_batch_size",
+                       type=int, default=64)
+    optim.add_argument("--gradient_accumulation_steps", type=int, default=1)
+    optim.add_argument("--learning_rate", type=float, default=3e-5)
+    optim.add_argument("--weight_decay", type=float, default=0.0)
+    optim.add_argument("--adam_epsilon", type=float, default=1e-8)
+    optim.add_argument("--max_grad_norm", type=float, default=1.0)
+    optim.add_argument("--num_train_epochs", type=float, default=3.0)
+    optim.add_argument("--max_steps", type=int, default=-1, help="total steps; overrides --num_train_epochs if > 0")
+    optim.add_argument("--warmup_steps", type=int, default=0)
+    optim.add_argument("--logging_steps", type=int, default=100, help="log (and evaluate on dev) every N steps")
+    optim.add_argument("--eval_steps", type=int, default=None, help="evaluate on dev every N steps (default: --logging_steps)")
+    optim.add_argument("--save_steps", type=int, default=0, help="also keep a checkpoint every N steps (0: none)")
+    optim.add_argument("--fp16", action="store_true", help="mixed precision on a GPU (on CPU: a warning, fp32)")
+    optim.add_argument("--fp16_opt_level", default="O1", help="apex setting, accepted and ignored (native autocast)")
+    optim.add_argument("--bf16", action="store_true", help="bf16 mixed precision on a GPU that supports it")
+    optim.add_argument("--no_group_by_length", action="store_true",
+                       help="shuffle without grouping similar lengths into batches")
+    optim.add_argument("--pad_to_max_length", action="store_true",
+                       help="pad every batch to --max_seq_length (the 2019 recipe; slower, for comparison)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A standalone parser with the train flags (used by compat/run_glue.py and train_classifier)."""
+    parser = argparse.ArgumentParser(prog="run_glue.py", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return parser
+
+
+def train_classifier(model_name_or_path: str | Path, output_dir: str | Path, **options) -> dict:
+    """Python entry point: the same as the CLI with flags given as keywords (``data_dir=...``, ``seed=3``).
+
+    Defaults to ``--do_train --do_eval --evaluate_during_training``; returns the eval_results dict.
+    """
+    parser = build_parser()
+    args = parser.parse_args(["--model_name_or_path", str(model_name_or_path), "--output_dir", str(output_dir)])
+    args.do_train = options.pop("do_train", True)
+    args.do_eval = options.pop("do_eval", True)
+    args.evaluate_during_training = options.pop("evaluate_during_training", True)
+    splits = options.pop("splits", None)
+    unknown = sorted(set(options) - set(vars(args)))
+    if unknown:
+        raise TypeError(f"unknown training option(s): {', '.join(unknown)}")
+    for key, value in options.items():
+        setattr(args, key, str(value) if isinstance(value, Path) else value)
+    from .training import run_training
+
+    return run_training(args, splits=splits)
+
+
+def run(args: argparse.Namespace) -> int:
+    """CLI entry: train, then print the headline scores as one JSON line."""
+    from .training import run_training
+
+    results = run_training(args)
+    if results and args.do_train:
+        print(json.dumps({
+            "output_dir": str(args.output_dir),
+            "best_step": results["best_step"],
+            "last_step": results["last_step"],
+            "test": {k: {"accuracy": round(v["accuracy"], 4), "macro_f1": round(v["macro_f1"], 4)}
+                     for k, v in results["test"].items()},
+        }))
+    return 0

@@ -1,0 +1,165 @@
+"""``ada-atsc prepare-semeval``: benchmark files -> the JSONL splits that training reads.
+
+With ``--istrain`` the files become ``train.jsonl``, ``dev.jsonl`` (10% of the *sentences*, chosen with the
+seed, so no sentence is on both sides) and ``train_split.jsonl`` (train minus dev); otherwise ``test.jsonl``.
+Run it once with ``--istrain`` on the training file and once without on the test file, into the same folder.
+``stats.json`` always holds the counts per split and polarity (it is updated, not replaced, by the second run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AdaError
+from ..fileio import write_json
+from .readers import read_dataset
+from .records import ATSC_LABELS, POLARITIES, AspectExample
+from .writers import write_dataset
+
+log = logging.getLogger(__name__)
+DEV_FRACTION = 0.1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--files", nargs="+", required=True, help="data files (XML, JSONL, CSV); several are concatenated")
+    parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--istrain", action="store_true", help="write train/dev/train_split instead of test")
+    parser.add_argument("--noconfl", action="store_true", help="drop examples with polarity 'conflict'")
+    parser.add_argument("--upsample", nargs=3, type=float, metavar=("POS", "NEG", "NEU"),
+                        help="resample the training data with replacement to these class ratios (sum 1)")
+    parser.add_argument("--seed", type=int, default=41, help="seed of the dev split and the upsampling")
+    parser.add_argument("--overwrite_output_dir", action="store_true", help="replace split files that exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    stats = prepare_semeval(
+        files=args.files,
+        output_dir=args.output_dir,
+        is_train=args.istrain,
+        drop_conflict=args.noconfl,
+        upsample=args.upsample,
+        seed=args.seed,
+        overwrite=args.overwrite_output_dir,
+    )
+    print(json.dumps(stats, indent=2))
+    return 0
+
+
+def prepare_semeval(
+    files: list[str],
+    output_dir: str | Path,
+    *,
+    is_train: bool,
+    drop_conflict: bool = False,
+    upsample: list[float] | None = None,
+    seed: int = 41,
+    overwrite: bool = False,
+) -> dict:
+    """Read ``files``, split them, write the JSONL files and ``stats.json``; returns the stats."""
+    output_dir = Path(output_dir)
+    if upsample is not None:
+        _check_ratios(upsample)
+    examples = read_files(files)
+    if drop_conflict:
+        examples = [example for example in examples if example.polarity != "conflict"]
+    if not examples:
+        raise AdaError(f"{', '.join(map(str, files))}: no aspect terms found")
+
+    if is_train:
+        dev, train_split = split_dev(examples, DEV_FRACTION, seed)
+        splits = {"train": examples, "dev": dev, "train_split": train_split}
+        if upsample is not None:
+            rng = np.random.default_rng(seed)
+            splits["train"] = upsample_examples(examples, upsample, rng)
+            splits["train_split"] = upsample_examples(train_split, upsample, rng)
+    else:
+        splits = {"test": examples}
+
+    existing = [f"{name}.jsonl" for name in splits if (output_dir / f"{name}.jsonl").exists()]
+    if existing and not overwrite:
+        raise AdaError(f"{output_dir}: {', '.join(existing)} exist already (pass --overwrite_output_dir to replace them)")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stats = _read_stats(output_dir / "stats.json")
+    for name, split in splits.items():
+        write_dataset(output_dir / f"{name}.jsonl", split)
+        stats[name] = count_polarities(split)
+    stats.setdefault("sources", {}).update({name: [str(f) for f in files] for name in splits})
+    write_json(output_dir / "stats.json", stats)
+    return stats
+
+
+def read_files(files: list[str]) -> list[AspectExample]:
+    """Concatenate the examples of several files; ids get the file's stem when there is more than one file."""
+    examples: list[AspectExample] = []
+    for file in files:
+        file_examples = read_dataset(file)
+        if len(files) > 1:
+            stem = Path(file).stem
+            file_examples = [
+                AspectExample(f"{stem}:{e.id}", e.sentence, e.aspect, e.start, e.end, e.polarity) for e in file_examples
+            ]
+        examples.extend(file_examples)
+    return examples
+
+
+def split_dev(examples: list[AspectExample], fraction: float, seed: int) -> tuple[list[AspectExample], list[AspectExample]]:
+    """Choose ``fraction`` of the sentences (not of the examples) for dev, with the seed.
+
+    Sentences are grouped by their text, so a sentence that occurs twice in the data (it happens in SemEval)
+    still lands on one side only.
+    """
+    sentences = list(dict.fromkeys(example.sentence for example in examples))
+    n_dev = round(len(sentences) * fraction)
+    order = np.random.default_rng(seed).permutation(len(sentences))
+    dev_sentences = {sentences[i] for i in order[:n_dev]}
+    dev = [example for example in examples if example.sentence in dev_sentences]
+    rest = [example for example in examples if example.sentence not in dev_sentences]
+    return dev, rest
+
+
+def upsample_examples(examples: list[AspectExample], ratios: list[float], rng: np.random.Generator) -> list[AspectExample]:
+    """Add examples drawn with replacement until positive/negative/neutral have the given ratios.
+
+    The total is the smallest that keeps every original example (no class shrinks); ``conflict`` examples,
+    if kept, are left as they are. The result is shuffled with the same generator.
+    """
+    by_label = {label: [e for e in examples if e.polarity == label] for label in ATSC_LABELS}
+    total = max(len(by_label[label]) / ratio for label, ratio in zip(ATSC_LABELS, ratios) if ratio > 0)
+    result = [e for e in examples if e.polarity not in ATSC_LABELS]
+    for label, ratio in zip(ATSC_LABELS, ratios):
+        pool = by_label[label]
+        target = max(len(pool), round(total * ratio))
+        result.extend(pool)
+        if target > len(pool) and pool:
+            result.extend(pool[i] for i in rng.integers(0, len(pool), size=target - len(pool)))
+    return [result[i] for i in rng.permutation(len(result))]
+
+
+def count_polarities(examples: list[AspectExample]) -> dict:
+    """``{"total": n, "positive": ..., "negative": ..., "neutral": ..., "conflict": ..., "sentences": ...}``."""
+    counts = Counter(example.polarity for example in examples)
+    stats = {"total": len(examples)}
+    stats.update({label: counts.get(label, 0) for label in POLARITIES})
+    stats["sentences"] = len({example.sentence for example in examples})
+    return stats
+
+
+def _check_ratios(ratios: list[float]) -> None:
+    if any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-6:
+        raise AdaError(f"--upsample ratios must be non-negative and sum to 1, got {' '.join(map(str, ratios))}")
+
+
+def _read_stats(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AdaError(f"{path}: not valid JSON (remove it or pass a new --output_dir)") from None
+    return stats if isinstance(stats, dict) else {}

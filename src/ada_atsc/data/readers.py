@@ -1,0 +1,245 @@
+"""Read aspect-sentiment data in every format the field uses, exactly, into :class:`AspectExample` records.
+
+Formats (chosen by extension, and for XML by the root element):
+
+* SemEval-2014 Task 4 XML: ``<sentences><sentence id><text><aspectTerms><aspectTerm term polarity from to>``.
+  MAMS uses the same layout (its sentences carry no id; the position is used). The 2019 BERT-ADA "transformed"
+  XML has one aspectTerm per sentence with ``from="0" to="0"``: the span is then found in the text.
+* SemEval-2015/2016 XML: ``<Reviews><Review><sentences><sentence id><text><Opinions><Opinion target category
+  polarity from to>``. ``target="NULL"`` (an implicit aspect) is skipped; one target listed under several
+  categories is one example, and differing polarities for it become ``conflict``.
+* The project's JSONL (see :mod:`ada_atsc.data.records`) and CSV with the same column names (``from``/``to``
+  and ``id`` optional in CSV: the span is then the first occurrence of the aspect).
+
+Every problem is an :class:`AdaError` naming the file and the line (or record) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from xml.parsers import expat
+
+from ..errors import AdaError, located
+from .records import POLARITIES, AspectExample
+
+_ZERO_OFFSETS = ("0", "0")
+
+
+def read_dataset(path: str | Path, fmt: str | None = None) -> list[AspectExample]:
+    """Read every (sentence, aspect) example of ``path``; ``fmt`` is ``xml``, ``jsonl`` or ``csv`` (default: by suffix)."""
+    path = Path(path)
+    fmt = (fmt or _format_from_suffix(path)).lower()
+    readers = {"xml": read_xml, "jsonl": read_jsonl, "json": read_jsonl, "csv": read_csv}
+    if fmt not in readers:
+        raise AdaError(f"{path}: unknown data format '{fmt}' (expected .xml, .jsonl or .csv)")
+    return readers[fmt](path)
+
+
+def _format_from_suffix(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {"ndjson": "jsonl", "tsv": "csv"}.get(suffix, suffix)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise AdaError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise AdaError(f"{path}: is a directory, expected a data file") from None
+    except OSError as exc:
+        raise AdaError(f"{path}: cannot read: {exc.strerror}") from None
+    if not data.strip():
+        raise AdaError(f"{path}: file is empty")
+    return data
+
+
+def _read_text(path: Path) -> str:
+    data = _read_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise located(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+# --------------------------------------------------------------------------------------------- XML
+
+def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:
+    """Parse with expat directly so that every element's source line is known for error messages."""
+    data = _read_bytes(path)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    builder = ET.TreeBuilder()
+    lines: dict[int, int] = {}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        lines[id(builder.start(tag, attrs))] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.data
+    try:
+        parser.Parse(data, True)
+        root = builder.close()
+    except expat.ExpatError as exc:
+        raise located(path, exc.lineno, f"malformed XML: {expat.errors.messages[exc.code]}") from None
+    except AssertionError:  # TreeBuilder.close() on a document without a root element
+        raise located(path, None, "malformed XML: no root element") from None
+    return root, lines
+
+
+def read_xml(path: str | Path) -> list[AspectExample]:
+    """Read SemEval-2014 / MAMS / BERT-ADA transformed XML, or SemEval-2015/2016 XML (by the root element)."""
+    path = Path(path)
+    root, lines = _parse_xml(path)
+    if root.tag == "sentences":
+        return _read_semeval2014(path, root, lines)
+    if root.tag == "Reviews":
+        return _read_semeval2015(path, root, lines)
+    raise located(path, lines.get(id(root)), f"unknown XML layout: root element <{root.tag}>, expected <sentences> or <Reviews>")
+
+
+def _attr(path: Path, lines: dict[int, int], element: ET.Element, name: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise located(path, lines.get(id(element)), f"<{element.tag}> is missing the attribute '{name}'")
+    return value
+
+
+def _sentence_text(path: Path, lines: dict[int, int], sentence: ET.Element) -> str:
+    text = sentence.find("text")
+    if text is None:
+        raise located(path, lines.get(id(sentence)), "<sentence> has no <text>")
+    return text.text or ""
+
+
+def _polarity(path: Path, line: int | None, value: str) -> str:
+    if value not in POLARITIES:
+        raise located(path, line, f"unknown polarity '{value}' (expected one of {', '.join(POLARITIES)})")
+    return value
+
+
+def _span(path: Path, line: int | None, text: str, term: str, start_s: str, end_s: str) -> tuple[int, int]:
+    """Check the offsets against the term; ``from=to=0`` (the 2019 transformed XML) means 'find the term'."""
+    if not term.strip():
+        raise located(path, line, "empty aspect term")
+    if (start_s, end_s) == _ZERO_OFFSETS:
+        start = text.find(term)
+        if start < 0:
+            raise located(path, line, f"aspect '{term}' does not occur in the sentence")
+        return start, start + len(term)
+    try:
+        start, end = int(start_s), int(end_s)
+    except ValueError:
+        raise located(path, line, f"offsets from='{start_s}' to='{end_s}' are not integers") from None
+    if not 0 <= start < end <= len(text):
+        raise located(path, line, f"offsets {start}-{end} lie outside the sentence (length {len(text)})")
+    if text[start:end] != term:
+        raise located(path, line, f"offsets {start}-{end} give '{text[start:end]}', not the term '{term}'")
+    return start, end
+
+
+def _read_semeval2014(path: Path, root: ET.Element, lines: dict[int, int]) -> list[AspectExample]:
+    examples: list[AspectExample] = []
+    for position, sentence in enumerate(root.iter("sentence")):
+        sentence_id = sentence.get("id", str(position))  # MAMS sentences have no id
+        text = _sentence_text(path, lines, sentence)
+        terms = sentence.find("aspectTerms")
+        for k, term_el in enumerate([] if terms is None else terms.findall("aspectTerm")):
+            line = lines.get(id(term_el))
+            term = _attr(path, lines, term_el, "term")
+            polarity = term_el.get("polarity")  # absent in unlabeled (phase A) test files
+            polarity = None if polarity is None else _polarity(path, line, polarity)
+            start, end = _span(path, line, text, term, _attr(path, lines, term_el, "from"), _attr(path, lines, term_el, "to"))
+            examples.append(AspectExample(f"{sentence_id}#{k}", text, term, start, end, polarity))
+    return examples
+
+
+def _read_semeval2015(path: Path, root: ET.Element, lines: dict[int, int]) -> list[AspectExample]:
+    examples: list[AspectExample] = []
+    for sentence in root.iter("sentence"):
+        sentence_id = _attr(path, lines, sentence, "id")
+        text = _sentence_text(path, lines, sentence)
+        opinions = sentence.find("Opinions")
+        merged: dict[tuple[str, int, int], str] = {}  # (target, from, to) -> polarity, in first-seen order
+        for opinion in [] if opinions is None else opinions.findall("Opinion"):
+            line = lines.get(id(opinion))
+            target = _attr(path, lines, opinion, "target")
+            polarity = _polarity(path, line, _attr(path, lines, opinion, "polarity"))
+            if target == "NULL":  # implicit aspect: no target term to classify
+                continue
+            start, end = _span(path, line, text, target, _attr(path, lines, opinion, "from"), _attr(path, lines, opinion, "to"))
+            key = (target, start, end)
+            merged[key] = polarity if merged.get(key, polarity) == polarity else "conflict"
+        for k, ((target, start, end), polarity) in enumerate(merged.items()):
+            examples.append(AspectExample(f"{sentence_id}#{k}", text, target, start, end, polarity))
+    return examples
+
+
+# ----------------------------------------------------------------------------------- JSONL and CSV
+
+def _example_from_mapping(path: Path, line: int, record: dict, index: int) -> AspectExample:
+    """Validate one JSONL/CSV record; ``from``/``to`` and ``id`` may be missing (then found/assigned)."""
+    for key in ("sentence", "aspect"):
+        if not isinstance(record.get(key), str):
+            raise located(path, line, f"record has no string field '{key}'")
+    sentence, aspect = record["sentence"], record["aspect"]
+    polarity = record.get("polarity")
+    if polarity in ("", None):
+        polarity = None
+    elif not isinstance(polarity, str):
+        raise located(path, line, f"polarity must be a string, got {polarity!r}")
+    else:
+        polarity = _polarity(path, line, polarity.strip().lower())
+    start_v, end_v = record.get("from"), record.get("to")
+    if start_v in (None, "") and end_v in (None, ""):
+        start_s, end_s = _ZERO_OFFSETS
+    else:
+        start_s, end_s = str(start_v), str(end_v)
+    start, end = _span(path, line, sentence, aspect, start_s, end_s)
+    example_id = record.get("id")
+    example_id = str(index) if example_id in (None, "") else str(example_id)
+    return AspectExample(example_id, sentence, aspect, start, end, polarity)
+
+
+def read_jsonl(path: str | Path) -> list[AspectExample]:
+    """Read the project's JSONL format (one object per line; blank lines are skipped)."""
+    path = Path(path)
+    examples = []
+    for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise located(path, line_no, f"not valid JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise located(path, line_no, "expected a JSON object per line")
+        examples.append(_example_from_mapping(path, line_no, record, len(examples)))
+    return examples
+
+
+def read_csv(path: str | Path) -> list[AspectExample]:
+    """Read CSV with a header naming at least ``sentence`` and ``aspect`` (and usually ``polarity``)."""
+    path = Path(path)
+    text = _read_text(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = reader.fieldnames or []
+        missing = [column for column in ("sentence", "aspect") if column not in header]
+        if missing:
+            raise located(path, 1, f"CSV header lacks the column(s) {', '.join(missing)} (found: {', '.join(header)})")
+        examples = []
+        for record in reader:
+            if None in record:
+                raise located(path, reader.line_num, "row has more fields than the header")
+            examples.append(_example_from_mapping(path, reader.line_num, record, len(examples)))
+    except csv.Error as exc:
+        raise located(path, None, f"malformed CSV: {exc}") from None
+    return examples

@@ -1,0 +1,50 @@
+"""The command line: subcommands, --help, python -m, and flags from a YAML/JSON config file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ada_atsc.cli import COMMANDS, main
+
+from .conftest import SEMEVAL
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in COMMANDS)
+
+
+def test_python_dash_m_is_the_same_command():
+    result = subprocess.run([sys.executable, "-m", "ada_atsc", "prepare-semeval", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "--istrain" in result.stdout and "--config" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_file_gives_defaults_and_command_line_wins(tmp_path, suffix):
+    out = tmp_path / "out"
+    config = {"files": [str(SEMEVAL / "Laptops_Test_Gold.xml")], "output_dir": str(tmp_path / "ignored"), "noconfl": True}
+    path = tmp_path / f"cfg{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(config))
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(config))
+    assert main(["prepare-semeval", "--config", str(path), "--output_dir", str(out)]) == 0
+    assert json.loads((out / "stats.json").read_text())["test"]["total"] == 638  # noconfl from the file
+    assert not (tmp_path / "ignored").exists()
+
+
+def test_unknown_config_key_is_an_error(tmp_path, capsys):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("files: [a.xml]\noutput_dir: o\nbogus_flag: 3\n")
+    assert main(["prepare-semeval", "--config", str(path)]) == 2
+    assert "bogus_flag" in capsys.readouterr().err
