@@ -1,0 +1,232 @@
+"""Classify aspects in new text: the :class:`Predictor` API and ``ada-atsc predict``.
+
+An aspect is a term (its first occurrence in the sentence, case-sensitive, else case-insensitive) or a
+character span ``(start, end)``. A bad aspect (not in the sentence, empty, span outside the sentence) gives an
+``error`` entry for that aspect only; the rest of the batch is still classified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import AdaError
+
+Aspect = str | tuple[int, int] | list | dict
+
+
+def locate_aspect(sentence: str, aspect: Aspect) -> tuple[str, int, int]:
+    """(term, start, end) of ``aspect`` in ``sentence``; AdaError when it is not there."""
+    if isinstance(aspect, dict):
+        if "from" in aspect and "to" in aspect:
+            aspect = (aspect["from"], aspect["to"])
+        elif "aspect" in aspect:
+            aspect = aspect["aspect"]
+        else:
+            raise AdaError(f"aspect {aspect!r}: give 'aspect' or 'from'/'to'")
+    if isinstance(aspect, (tuple, list)):
+        if len(aspect) != 2:
+            raise AdaError(f"aspect span {aspect!r}: expected (start, end)")
+        try:
+            start, end = int(aspect[0]), int(aspect[1])
+        except (TypeError, ValueError) as exc:
+            raise AdaError(f"aspect span {aspect!r}: offsets must be integers") from exc
+        if not (0 <= start < end <= len(sentence)):
+            raise AdaError(f"aspect span {start}:{end} is outside the sentence (length {len(sentence)})")
+        if not sentence[start:end].strip():
+            raise AdaError(f"aspect span {start}:{end} is blank")
+        return sentence[start:end], start, end
+    if not isinstance(aspect, str):
+        raise AdaError(f"aspect {aspect!r}: expected a term or a (start, end) span")
+    if not aspect.strip():
+        raise AdaError("empty aspect")
+    start = sentence.find(aspect)
+    if start < 0:
+        start = sentence.lower().find(aspect.lower())
+    if start < 0:
+        raise AdaError(f"aspect {aspect!r} is not in the sentence")
+    return sentence[start : start + len(aspect)], start, start + len(aspect)
+
+
+class Predictor:
+    """A trained ATSC classifier, loaded once, classifying (sentence, aspect) pairs in batches.
+
+    >>> Predictor("model_dir").predict("The food was great but the service was slow.", aspects=["food", "service"])
+    [{'aspect': 'food', 'from': 4, 'to': 8, 'label': 'positive', 'probabilities': {...}}, ...]
+    """
+
+    def __init__(self, model_dir: str | Path, *, device: str | None = None, batch_size: int = 64,
+                 max_seq_length: int = 128):
+        from .inference import load_classifier
+
+        self.model, self.tokenizer, self.device = load_classifier(str(model_dir), device=device)
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+
+    def predict(self, texts: str | Sequence[str], aspects: Sequence[Aspect] | Sequence[Sequence[Aspect]]) -> list:
+        """Label every aspect of every sentence.
+
+        ``texts`` is one sentence (``aspects`` a list of terms/spans; returns a list of dicts) or a list of
+        sentences (``aspects`` one list per sentence; returns a list of lists). Each dict has ``aspect``,
+        ``from``, ``to``, ``label`` and ``probabilities``, or ``error`` when the aspect is not usable.
+        """
+        single = isinstance(texts, str)
+        if single:
+            texts, aspects = [texts], [aspects]
+        if isinstance(aspects, (str, dict)) or len(aspects) != len(texts):
+            raise AdaError(f"give one list of aspects per sentence ({len(texts)} sentence(s))")
+        results: list[list[dict]] = []
+        pending: list[tuple[dict, str, str]] = []
+        for text, wanted in zip(texts, aspects):
+            if isinstance(wanted, (str, dict)) or (isinstance(wanted, tuple) and len(wanted) == 2
+                                                   and all(isinstance(x, int) for x in wanted)):
+                wanted = [wanted]  # a single aspect for this sentence
+            row = []
+            for aspect in wanted:
+                try:
+                    term, start, end = locate_aspect(text, aspect)
+                except AdaError as exc:
+                    row.append({"aspect": aspect if isinstance(aspect, str) else None, "error": str(exc)})
+                    continue
+                entry: dict[str, Any] = {"aspect": term, "from": start, "to": end}
+                row.append(entry)
+                pending.append((entry, text, term))
+            results.append(row)
+        self._classify(pending)
+        return results[0] if single else results
+
+    def _classify(self, pending: list[tuple[dict, str, str]]) -> None:
+        from .inference import predict_proba
+
+        if not pending:
+            return
+        probs = predict_proba(self.model, self.tokenizer, [p[1] for p in pending], [p[2] for p in pending],
+                              max_seq_length=self.max_seq_length, batch_size=self.batch_size, device=self.device)
+        for (entry, _, _), row in zip(pending, probs):
+            entry["label"] = self.labels[int(row.argmax())]
+            entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}
+
+
+def parse_cli_aspect(value: str) -> Aspect:
+    """``--aspect food`` is a term; ``--aspect 4:8`` a character span."""
+    head, sep, tail = value.partition(":")
+    if sep and head.strip().isdigit() and tail.strip().isdigit():
+        return (int(head), int(tail))
+    return value
+
+
+def read_requests(path: Path) -> list[dict]:
+    """Records from JSONL or CSV: ``sentence`` plus ``aspect`` and/or ``from``/``to`` (or ``aspects``: a list).
+
+    A malformed line is kept as an error record so that one bad line does not stop the rest.
+    """
+    if not path.is_file():
+        raise AdaError(f"{path}: file not found")
+    requests: list[dict] = []
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "sentence" not in reader.fieldnames:
+                raise AdaError(f"{path}: a CSV needs a 'sentence' column")
+            for number, row in enumerate(reader, 2):
+                requests.append({"line": number, **{k: v for k, v in row.items() if v not in (None, "")}})
+        for req in requests:
+            for key in ("from", "to"):
+                if key in req:
+                    try:
+                        req[key] = int(req[key])
+                    except ValueError:
+                        req["error"] = f"{path}:{req['line']}: '{key}' is not an integer"
+        return requests
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                requests.append({"line": number, "error": f"{path}:{number}: not valid JSON ({exc})"})
+                continue
+            requests.append({"line": number, **record})
+    return requests
+
+
+def _aspects_of(request: dict) -> list[Aspect]:
+    if "aspects" in request:
+        return list(request["aspects"])
+    if "from" in request and "to" in request:
+        return [(request["from"], request["to"])]
+    if "aspect" in request:
+        return [request["aspect"]]
+    raise AdaError("no 'aspect', 'aspects' or 'from'/'to'")
+
+
+def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
+    """One output record per (sentence, aspect); errors are records with an ``error`` field."""
+    texts, aspects, owners, out = [], [], [], []
+    for req in requests:
+        base = {k: req[k] for k in ("id", "line") if k in req}
+        if "error" in req:
+            out.append({**base, "error": req["error"]})
+            continue
+        sentence = req.get("sentence")
+        if not isinstance(sentence, str) or not sentence.strip():
+            out.append({**base, "error": f"line {req.get('line')}: no 'sentence'"})
+            continue
+        try:
+            wanted = _aspects_of(req)
+        except AdaError as exc:
+            out.append({**base, "sentence": sentence, "error": f"line {req.get('line')}: {exc}"})
+            continue
+        texts.append(sentence)
+        aspects.append(wanted)
+        owners.append(base)
+    results = predictor.predict(texts, aspects) if texts else []
+    for base, sentence, row in zip(owners, texts, results):
+        out.extend({**base, "sentence": sentence, **entry} for entry in row)
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="a classifier directory written by 'ada-atsc train'")
+    parser.add_argument("--text", help="one sentence to classify (with --aspect)")
+    parser.add_argument("--aspect", action="append", default=[],
+                        help="an aspect term in --text, or a span START:END; repeat for several")
+    parser.add_argument("--input", help="JSONL or CSV with 'sentence' and 'aspect' (or 'from'/'to', or 'aspects')")
+    parser.add_argument("--output", help="JSONL file to write (default: standard output)")
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--max_seq_length", type=int, default=128)
+    parser.add_argument("--device", default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..fileio import write_jsonl
+
+    if bool(args.text) == bool(args.input):
+        raise AdaError("give either --text (with --aspect) or --input FILE")
+    if args.text and not args.aspect:
+        raise AdaError("--text needs at least one --aspect")
+    if args.text:
+        requests = [{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}]
+    else:
+        requests = read_requests(Path(args.input))
+    predictor = Predictor(args.model, device=args.device, batch_size=args.batch_size,
+                          max_seq_length=args.max_seq_length)
+    records = predict_requests(predictor, requests)
+    if args.output:
+        write_jsonl(args.output, records)
+    else:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    errors = sum("error" in r for r in records)
+    if errors:
+        print(f"ada-atsc predict: {errors} of {len(records)} record(s) could not be classified", file=sys.stderr)
+    return 0

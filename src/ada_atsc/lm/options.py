@@ -1,0 +1,66 @@
+"""The training flags both LM commands share, with the original scripts' names and defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+from .training import LMTrainingOptions
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the original scripts that both commands have, plus the new ones of this project."""
+    group = parser.add_argument_group("training (original flags)")
+    group.add_argument("--output_dir", required=True, help="where the model directory is written")
+    group.add_argument("--bert_model", required=True, help="a local model directory (or a name in the local HF cache)")
+    group.add_argument("--do_lower_case", action="store_true", help="lower-case the text (default: as the tokenizer says)")
+    group.add_argument("--train_batch_size", type=int, default=32, help="the total batch of one optimizer step")
+    group.add_argument("--gradient_accumulation_steps", type=int, default=1)
+    group.add_argument("--learning_rate", type=float, default=3e-5)
+    group.add_argument("--seed", type=int, default=42)
+    group.add_argument("--no_cuda", action="store_true", help="train on the CPU even if a GPU is present")
+    group.add_argument("--local_rank", type=int, default=-1, help="set by the launcher; torchrun's LOCAL_RANK also works")
+    group.add_argument("--fp16", action="store_true", help="fp16 mixed precision (GPU only)")
+    group.add_argument("--loss_scale", type=float, default=0, help="accepted for compatibility; scaling is always dynamic")
+    new = parser.add_argument_group("training (new)")
+    precision = new.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                           help="bf16 autocast (default: on where the hardware has it)")
+    precision.add_argument("--no_bf16", dest="bf16", action="store_false", help="train in fp32")
+    new.add_argument("--max_steps", type=int, default=-1, help="stop after this many optimizer steps (overrides epochs)")
+    new.add_argument("--logging_steps", type=int, default=50)
+    new.add_argument("--save_steps", type=int, default=1000, help="checkpoint (with optimizer/scheduler/RNG) every N steps")
+    new.add_argument("--save_total_limit", type=int, default=2, help="checkpoints kept while training")
+    new.add_argument("--keep_checkpoints", action="store_true", help="keep <output_dir>/checkpoints after success")
+    new.add_argument("--resume_from_checkpoint", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
+                     help="resume from a checkpoint directory (no value: the latest in <output_dir>/checkpoints)")
+    new.add_argument("--overwrite_output_dir", action="store_true")
+    new.add_argument("--head_warmup_steps", type=int, default=0,
+                     help="train only the heads for N steps first (encoders shipped without pretraining heads)")
+    new.add_argument("--dataloader_num_workers", type=int, default=0)
+
+
+def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps: int, extra: dict) -> LMTrainingOptions:
+    """Collect the parsed flags into :class:`LMTrainingOptions`."""
+    return LMTrainingOptions(
+        output_dir=args.output_dir,
+        train_batch_size=args.train_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        learning_rate=args.learning_rate,
+        adam_epsilon=getattr(args, "adam_epsilon", 1e-8),
+        warmup_steps=warmup_steps,
+        max_steps=max_steps,
+        logging_steps=args.logging_steps,
+        save_steps=args.save_steps,
+        save_total_limit=args.save_total_limit,
+        seed=args.seed,
+        bf16=args.bf16,
+        fp16=args.fp16,
+        no_cuda=args.no_cuda,
+        local_rank=args.local_rank,
+        head_warmup_steps=args.head_warmup_steps,
+        resume_from_checkpoint=args.resume_from_checkpoint,
+        overwrite_output_dir=args.overwrite_output_dir,
+        keep_checkpoints=args.keep_checkpoints,
+        dataloader_num_workers=args.dataloader_num_workers,
+        extra=extra,
+    )
