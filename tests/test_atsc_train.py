@@ -92,9 +92,6 @@ def test_same_seed_same_metrics(tiny_bert_dir, data_dir, tmp_path):
                      str(tmp_path / name), "--do_train", "--do_eval", "--evaluate_during_training", *FAST])
         assert code == 0
         runs.append(json.loads((tmp_path / name / "eval_results.json").read_text()))
-    assert runs[0]["dev_history"] == [{**h, "runtime": runs[0]["dev_history"][i].get("runtime")} | {
-        k: v for k, v in h.items() if "runtime" in k or "per_second" in k} for i, h in enumerate(runs[1]["dev_history"])] \
-        or True
     strip = [[{k: v for k, v in h.items() if "runtime" not in k and "per_second" not in k} for h in r["dev_history"]]
              for r in runs]
     assert strip[0] == strip[1]
@@ -209,7 +206,9 @@ def test_experiment_grid_is_resumable(tiny_bert_dir, data_dir, tmp_path):
     assert main(["experiment", "--config", str(config)]) == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert len(rows) == 1 and rows[0]["n_seeds"] == 2
-    assert (out / "results.md").read_text().count("±") == 2 and (out / "scores.png").stat().st_size > 1000
+    md = (out / "results.md").read_text()
+    assert f"| tiny | rest | rest | in-domain | 2 | {rows[0]['accuracy_mean']:.2f} ± {rows[0]['accuracy_std']:.2f} |" in md
+    assert (out / "scores.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "results.csv").read_text().startswith("model,train,test")
     kept = out / "runs" / "tiny__rest__seed1" / "eval_results.json"
     stamp = kept.stat().st_mtime_ns

@@ -111,3 +111,13 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
     assert out.read_text() == "precious\n"
     prepare_corpus([str(src)], out, overwrite=True, progress=False)
     assert out.read_text() == "One.\nTwo.\n"
+
+
+def test_task_data_is_added_and_not_excluded(tmp_path):
+    src = _write_lines(tmp_path / "r.txt", ["But the staff was so horrible to us. We left.", "Fine food. Good wine."])
+    train = SEMEVAL / "Restaurants_Train_v2.xml"
+    stats = prepare_corpus([str(src)], tmp_path / "c.txt", task_data=[str(train)], exclude=[str(train)], progress=False)
+    documents = (tmp_path / "c.txt").read_text().split("\n\n")
+    assert documents[0] == "Fine food.\nGood wine."  # the leaking review is dropped ...
+    assert documents[1].startswith("But the staff was so horrible to us.\n")  # ... the task's own text is kept
+    assert stats["dropped"]["benchmark_overlap"] == 1 and stats["reviews_kept"] == len(documents) > 300

@@ -39,7 +39,9 @@ _CHUNK = 512  # reviews per work unit for --num_workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", nargs="+", required=True, help="review files: .txt, .jsonl/.json, .csv, or .gz of them")
+    parser.add_argument("--input", nargs="+", default=[], help="review files: .txt, .jsonl/.json, .csv, or .gz of them")
+    parser.add_argument("--task_data", nargs="+", default=[],
+                        help="labelled task files (XML, JSONL, CSV) whose sentences become task-adaptive text")
     parser.add_argument("--output", required=True, help="the corpus file to write")
     parser.add_argument("--text_field", help="JSON key or CSV column holding the review text")
     parser.add_argument("--min_sentences", type=int, default=2, help="drop reviews with fewer sentences (NSP needs 2)")
@@ -51,8 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.input and not args.task_data:
+        raise AdaError("give review files with --input, task data with --task_data, or both")
     stats = prepare_corpus(
         inputs=args.input,
+        task_data=args.task_data,
         output=args.output,
         text_field=args.text_field,
         min_sentences=args.min_sentences,
@@ -90,8 +95,8 @@ def normalise_for_matching(sentence: str) -> str:
     return _WHITESPACE.sub(" ", clean_text(sentence).lower())
 
 
-def _split_chunk(texts: list[str]) -> list[list[str]]:
-    return [split_sentences(text) for text in texts]
+def _split_chunk(texts: list[tuple[bool, str]]) -> list[tuple[bool, list[str]]]:
+    return [(flag, split_sentences(text)) for flag, text in texts]
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -100,7 +105,7 @@ def iter_reviews(path: str | Path, text_field: str | None = None) -> Iterator[tu
     """Yield ``(line_number, review_text)`` from one input file, streaming (``.gz`` is decompressed on the fly)."""
     path = Path(path)
     if path.suffix.lower() == ".xml":
-        yield from _iter_xml_documents(path)
+        yield from iter_task_documents(path)
         return
     suffixes = [s.lower() for s in path.suffixes]
     compressed = suffixes[-1:] == [".gz"]
@@ -143,10 +148,10 @@ def iter_reviews(path: str | Path, text_field: str | None = None) -> Iterator[tu
 XML_SENTENCES_PER_DOCUMENT = 5
 
 
-def _iter_xml_documents(path: Path) -> Iterator[tuple[int, str]]:
-    """Benchmark XML as task-adaptive LM text: its distinct sentences, in file order, as pseudo-documents of
-    :data:`XML_SENTENCES_PER_DOCUMENT` sentences (SemEval-2014 keeps no review boundaries; next-sentence
-    pairs need documents of two or more sentences)."""
+def iter_task_documents(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Labelled task data (any format the data layer reads) as task-adaptive LM text: its distinct sentences,
+    in file order, as pseudo-documents of :data:`XML_SENTENCES_PER_DOCUMENT` sentences (SemEval-2014 keeps no
+    review boundaries; next-sentence pairs need documents of two or more sentences)."""
     from .data.readers import read_dataset
 
     sentences = list(dict.fromkeys(example.sentence for example in read_dataset(path)))
@@ -188,6 +193,7 @@ def prepare_corpus(
     inputs: list[str],
     output: str | Path,
     *,
+    task_data: Iterable[str] = (),
     text_field: str | None = None,
     min_sentences: int = 2,
     max_sentences: int | None = None,
@@ -196,7 +202,11 @@ def prepare_corpus(
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Write the LM corpus and ``<output>.stats.json``; returns the statistics."""
+    """Write the LM corpus and ``<output>.stats.json``; returns the statistics.
+
+    ``task_data`` sentences are added after the reviews and are not subject to ``exclude`` (they are the
+    task's own training text); reviews are.
+    """
     from tqdm.auto import tqdm
 
     output = Path(output)
@@ -210,13 +220,18 @@ def prepare_corpus(
     seen: set[bytes] = set()
     total_sentences = 0
 
-    def texts() -> Iterator[str]:
+    task_data = list(task_data)
+
+    def texts() -> Iterator[tuple[bool, str]]:
         for path in inputs:
             for _, text in iter_reviews(path, text_field):
-                yield text
+                yield True, text
+        for path in task_data:
+            for _, text in iter_task_documents(path):
+                yield False, text
 
     with atomic_open(output) as out, tqdm(desc="prepare-corpus", unit=" reviews", disable=not progress) as bar:
-        for sentences in _split_all(texts(), num_workers):
+        for is_review, sentences in _split_all(texts(), num_workers):
             bar.update(1)
             counts["reviews_read"] += 1  # counted here, not at reading: workers read ahead
             if not sentences:
@@ -229,7 +244,7 @@ def prepare_corpus(
             if digest in seen:
                 counts["dropped_duplicate"] += 1
                 continue
-            if excluded and any(normalise_for_matching(s) in excluded for s in sentences):
+            if excluded and is_review and any(normalise_for_matching(s) in excluded for s in sentences):
                 counts["dropped_benchmark_overlap"] += 1
                 continue
             if max_sentences is not None and total_sentences + len(sentences) > max_sentences:
@@ -242,9 +257,10 @@ def prepare_corpus(
             counts["reviews_kept"] += 1
             total_sentences += len(sentences)
         if counts["reviews_kept"] == 0:
-            raise AdaError(f"{', '.join(map(str, inputs))}: no review has {min_sentences}+ sentences; nothing to write")
+            raise AdaError(f"{', '.join(map(str, [*inputs, *task_data]))}: no review has {min_sentences}+ sentences; nothing to write")
     stats = {
         "inputs": [str(p) for p in inputs],
+        "task_data": [str(p) for p in task_data],
         "output": str(output),
         "reviews_read": counts["reviews_read"],
         "reviews_kept": counts["reviews_kept"],
@@ -263,14 +279,17 @@ def prepare_corpus(
     return stats
 
 
-def _split_all(texts: Iterable[str], num_workers: int) -> Iterator[list[str]]:
-    """Split reviews into sentences in order, in ``num_workers`` processes when > 1 (output order is kept)."""
+def _split_all(texts: Iterable[tuple[bool, str]], num_workers: int) -> Iterator[tuple[bool, list[str]]]:
+    """Split texts into sentences in order, in ``num_workers`` processes when > 1 (output order is kept).
+
+    Each text travels with a flag (is it a review?) that comes back beside its sentences.
+    """
     if num_workers <= 1:
-        yield from (split_sentences(text) for text in texts)
+        yield from ((flag, split_sentences(text)) for flag, text in texts)
         return
 
-    def chunks() -> Iterator[list[str]]:
-        chunk: list[str] = []
+    def chunks() -> Iterator[list[tuple[bool, str]]]:
+        chunk: list[tuple[bool, str]] = []
         for text in texts:
             chunk.append(text)
             if len(chunk) == _CHUNK:

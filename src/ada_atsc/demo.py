@@ -1,36 +1,194 @@
-"""``ada-atsc demo`` (``make demo``): the method on the shipped data, every output under one folder.
+"""``ada-atsc demo`` (``make demo``): the whole method on the shipped data, every output under one folder.
 
-Steps that exist so far: prepare SemEval-2014 restaurants and the restaurant-review LM corpus.
+1. prepare SemEval-2014 restaurants (train / dev / train_split / test) from the vendored XML;
+2. prepare the vendored restaurant reviews as an LM corpus (every benchmark sentence excluded) and the task's
+   own training sentences as a second, task-adaptive corpus;
+3. pregenerate masked-LM + next-sentence epochs, then LM-fine-tune the encoder (heads warmed up first: the
+   packaged MiniLM ships without them);
+4. train the classifier from the plain and from the adapted encoder, same seed and recipe;
+5. print the table (test accuracy and macro-F1 at the best-dev checkpoint) and classify example sentences.
+
+Each step runs the same code as its ``ada-atsc`` command (it *is* that command, called in-process), writes its
+output atomically, and is skipped when its output is already there, so a second run reuses finished steps.
+``--scale`` (or the ``DEMO_SCALE`` environment variable) picks the budget: ``small`` fits a 2-core CPU in
+under 20 minutes, ``full`` is the paper's recipe for a GPU, ``tiny`` is for tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .corpus import prepare_corpus
-from .data.prepare import prepare_semeval
+from .cli import main as ada_atsc
+from .errors import AdaError
+from .fileio import atomic_open, write_json
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
+EXAMPLES = [
+    ("The food was great but the service was painfully slow.", ["food", "service"]),
+    ("Prices are high for the portion size, though the wine list is excellent.", ["Prices", "portion size", "wine list"]),
+    ("We waited an hour for a table, the sushi was fresh and the decor is nothing special.",
+     ["table", "sushi", "decor"]),
+]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The budget of one demo run."""
+
+    max_corpus_sentences: int | None
+    pregen_epochs: int
+    max_seq_len: int
+    lm_steps: int
+    head_warmup_steps: int
+    lm_learning_rate: float
+    atsc_steps: int
+    atsc_warmup_steps: int
+    eval_steps: int
+
+
+SCALES = {
+    "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3),
+    "small": Scale(None, 2, 128, 400, 100, 5e-5, 400, 60, 100),
+    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 800, 120, 100),
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output_dir", default="demo_output", help="every file the demo writes goes here")
+    parser.add_argument("--output_dir", default="demo_output", help="every file the demo writes goes under here")
+    parser.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("DEMO_SCALE", "small"),
+                        help="budget: tiny (tests), small (2-core CPU, < 20 min; default), full (the paper's, GPU)")
+    parser.add_argument("--model", default=None, help="encoder directory (default: the packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no_progress", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.output_dir)
-    print(f"demo: writing everything under {out.resolve()}")
-    semeval = REPO_DATA / "semeval2014"
-    data_dir = out / "restaurants"
-    if not (data_dir / "test.jsonl").exists():
-        prepare_semeval([str(semeval / "Restaurants_Train_v2.xml")], data_dir, is_train=True, drop_conflict=True, overwrite=True)
-        prepare_semeval([str(semeval / "Restaurants_Test_Gold.xml")], data_dir, is_train=False, drop_conflict=True, overwrite=True)
-    print(json.dumps(json.loads((data_dir / "stats.json").read_text())["train"], indent=None))
-    corpus = out / "corpus" / "restaurants.txt"
-    if not corpus.exists():
-        excluded = [str(p) for p in sorted(semeval.rglob("*.xml"))]
-        prepare_corpus([str(REPO_DATA / "corpora" / "restaurant_reviews_zomato.txt")], corpus, exclude=excluded)
-    print(json.loads(Path(str(corpus) + ".stats.json").read_text()))
+    from .models import packaged_minilm_path
+
+    if args.scale not in SCALES:
+        raise AdaError(f"unknown demo scale '{args.scale}' (choose from {', '.join(SCALES)})")
+    model = args.model or packaged_minilm_path()
+    table = run_demo(Path(args.output_dir), model, SCALES[args.scale], seed=args.seed, progress=not args.no_progress)
+    print(table)
     return 0
+
+
+def _step(number: int, title: str, done: bool) -> bool:
+    print(f"\n=== demo step {number}/6: {title}{' (done already, reused)' if done else ''}", flush=True)
+    return not done
+
+
+def _call(argv: list[str]) -> None:
+    status = ada_atsc(argv)
+    if status != 0:
+        raise AdaError(f"demo step failed: ada-atsc {' '.join(argv[:1])} exited with status {status}")
+
+
+def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: bool = True) -> str:
+    """Run (or resume) the demo under ``out``; returns the results table in Markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"demo: writing everything under {out.resolve()} (model {model})", flush=True)
+    write_json(out / "demo_settings.json", {"model": model, "seed": seed, **asdict(scale)})
+    quiet = [] if progress else ["--no_progress"]
+    timings: dict[str, float] = {}
+    semeval = REPO_DATA / "semeval2014"
+    data = out / "data" / "restaurants"
+    corpus_dir = out / "corpus"
+    pregen = out / "pregenerated"
+    adapted = out / "models" / "adapted"
+    classifiers = {"plain": out / "classifiers" / "plain", "adapted": out / "classifiers" / "adapted"}
+
+    started = time.perf_counter()
+    if _step(1, "prepare SemEval-2014 restaurants", (data / "test.jsonl").exists()):
+        _call(["prepare-semeval", "--files", str(semeval / "Restaurants_Train_v2.xml"), "--output_dir", str(data),
+               "--istrain", "--noconfl", "--seed", "41", "--overwrite_output_dir"])
+        _call(["prepare-semeval", "--files", str(semeval / "Restaurants_Test_Gold.xml"), "--output_dir", str(data),
+               "--noconfl", "--overwrite_output_dir"])
+    timings["1_data_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    lm_corpus = corpus_dir / "restaurants_plus_task.txt"
+    if _step(2, "LM corpus: restaurant reviews (benchmarks excluded) + task-adaptive text", lm_corpus.exists()):
+        limit = [] if scale.max_corpus_sentences is None else ["--max_sentences", str(scale.max_corpus_sentences)]
+        _call(["prepare-corpus", "--input", str(REPO_DATA / "corpora" / "restaurant_reviews_zomato.txt"),
+               "--output", str(corpus_dir / "reviews.txt"), "--exclude", *map(str, sorted(semeval.rglob("*.xml"))),
+               "--overwrite_output_dir", *limit, *quiet])
+        _call(["prepare-corpus", "--task_data", str(data / "train_split.jsonl"), "--output", str(corpus_dir / "task.txt"),
+               "--overwrite_output_dir", *quiet])
+        with atomic_open(lm_corpus) as handle:
+            handle.write((corpus_dir / "reviews.txt").read_text(encoding="utf-8"))
+            handle.write("\n")
+            handle.write((corpus_dir / "task.txt").read_text(encoding="utf-8"))
+    timings["2_corpus_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if _step(3, "pregenerate masked-LM + next-sentence epochs", (pregen / f"epoch_{scale.pregen_epochs - 1}_metrics.json").exists()):
+        _call(["pregenerate", "--train_corpus", str(lm_corpus), "--bert_model", model, "--do_lower_case",
+               "--output_dir", str(pregen), "--epochs_to_generate", str(scale.pregen_epochs),
+               "--max_seq_len", str(scale.max_seq_len), "--seed", str(seed), "--overwrite_output_dir", *quiet])
+    timings["3_pregenerate_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if _step(4, "LM fine-tuning (domain adaptation)", (adapted / "config.json").exists()):
+        _call(["lm-finetune", "--pregenerated_data", str(pregen), "--bert_model", model, "--do_lower_case",
+               "--output_dir", str(adapted), "--epochs", str(scale.pregen_epochs), "--max_steps", str(scale.lm_steps),
+               "--head_warmup_steps", str(scale.head_warmup_steps), "--learning_rate", str(scale.lm_learning_rate),
+               "--warmup_steps", str(max(1, scale.lm_steps // 10)), "--train_batch_size", "32",
+               "--logging_steps", str(max(1, scale.lm_steps // 20)), "--save_steps", str(scale.lm_steps),
+               "--seed", str(seed), "--overwrite_output_dir"])
+    timings["4_lm_finetune_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    encoders = {"plain": model, "adapted": str(adapted)}
+    for name, folder in classifiers.items():
+        if _step(5, f"ATSC classifier from the {name} encoder", (folder / "eval_results.json").exists()):
+            _call(["train", "--model_name_or_path", encoders[name], "--data_dir", str(data), "--output_dir", str(folder),
+                   "--do_train", "--do_eval", "--evaluate_during_training", "--seed", str(seed),
+                   "--max_steps", str(scale.atsc_steps), "--warmup_steps", str(scale.atsc_warmup_steps),
+                   "--learning_rate", "3e-5", "--per_device_train_batch_size", "32",
+                   "--logging_steps", str(scale.eval_steps), "--max_seq_length", "128", "--overwrite_output_dir",
+                   *(["--disable_tqdm"] if not progress else [])])
+    timings["5_train_s"] = time.perf_counter() - started
+
+    _step(6, "results", False)
+    table = results_table({name: json.loads((folder / "eval_results.json").read_text()) for name, folder in classifiers.items()})
+    with atomic_open(out / "results.md") as handle:
+        handle.write(table + "\n")
+    print(example_predictions(classifiers["adapted"]))
+    write_json(out / "timings.json", {k: round(v, 1) for k, v in timings.items()})
+    return table
+
+
+def results_table(results: dict[str, dict]) -> str:
+    """Markdown: test accuracy and macro-F1 at the best-dev checkpoint (and at the last step) per encoder."""
+    lines = ["| encoder | test accuracy | test macro-F1 | best dev step | test acc (last) | test macro-F1 (last) |",
+             "|---|---|---|---|---|---|"]
+    for name, result in results.items():
+        best, last = result["test"]["best"], result["test"].get("last", result["test"]["best"])
+        lines.append(f"| {name} | {100 * best['accuracy']:.2f} | {100 * best['macro_f1']:.2f} | "
+                     f"{result['best_step']} / {result['last_step']} | {100 * last['accuracy']:.2f} | "
+                     f"{100 * last['macro_f1']:.2f} |")
+    return "\n".join(lines)
+
+
+def example_predictions(model_dir: Path) -> str:
+    """Classify :data:`EXAMPLES` with the adapted classifier, one line per aspect."""
+    from .atsc.predict import Predictor
+
+    predictor = Predictor(str(model_dir))
+    lines = [f"\nexample predictions ({model_dir.name} classifier):"]
+    for sentence, aspects in EXAMPLES:
+        lines.append(f"  {sentence}")
+        for result in predictor.predict(sentence, aspects=aspects):
+            if "error" in result:
+                lines.append(f"    {result['aspect']!r:>16} -> error: {result['error']}")
+                continue
+            probs = ", ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
+            lines.append(f"    {result['aspect']!r:>16} -> {result['label']:<8} ({probs})")
+    return "\n".join(lines)

@@ -116,7 +116,10 @@ class Splits:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def _find(data_dir: Path, split: str) -> Path | None:
+def find_split(data_dir: Path, split: str) -> Path | None:
+    """The file of ``split`` (train, train_split, dev, test) in a data folder, JSONL first."""
+    if not data_dir.is_dir():
+        raise AdaError(f"{data_dir}: --data_dir is not a directory")
     return next((data_dir / n for n in _SPLIT_NAMES[split] if (data_dir / n).is_file()), None)
 
 
@@ -129,10 +132,10 @@ def resolve_split_files(
         folder = Path(data_dir)
         if not folder.is_dir():
             raise AdaError(f"{folder}: --data_dir is not a directory")
-        files["dev"] = _find(folder, "dev")
-        files["test"] = _find(folder, "test")
-        train_split = _find(folder, "train_split")
-        files["train"] = train_split if (use_dev and train_split) else _find(folder, "train")
+        files["dev"] = find_split(folder, "dev")
+        files["test"] = find_split(folder, "test")
+        train_split = find_split(folder, "train_split")
+        files["train"] = train_split if (use_dev and train_split) else find_split(folder, "train")
         if files["train"] is None:
             raise AdaError(f"{folder}: no train.jsonl/train.xml (make it with 'ada-atsc prepare-semeval')")
     for role, given in (("train", train_file), ("dev", dev_file), ("test", test_file)):

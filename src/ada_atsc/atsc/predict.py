@@ -170,29 +170,30 @@ def _aspects_of(request: dict) -> list[Aspect]:
 
 
 def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
-    """One output record per (sentence, aspect); errors are records with an ``error`` field."""
-    texts, aspects, owners, out = [], [], [], []
+    """One output record per (sentence, aspect), in input order; errors are records with an ``error`` field."""
+    slots: list[list[dict]] = []
+    texts, aspects, owners = [], [], []
     for req in requests:
         base = {k: req[k] for k in ("id", "line") if k in req}
-        if "error" in req:
-            out.append({**base, "error": req["error"]})
-            continue
         sentence = req.get("sentence")
-        if not isinstance(sentence, str) or not sentence.strip():
-            out.append({**base, "error": f"line {req.get('line')}: no 'sentence'"})
-            continue
-        try:
-            wanted = _aspects_of(req)
-        except AdaError as exc:
-            out.append({**base, "sentence": sentence, "error": f"line {req.get('line')}: {exc}"})
-            continue
-        texts.append(sentence)
-        aspects.append(wanted)
-        owners.append(base)
+        if "error" in req:
+            slots.append([{**base, "error": req["error"]}])
+        elif not isinstance(sentence, str) or not sentence.strip():
+            slots.append([{**base, "error": f"line {req.get('line')}: no 'sentence'"}])
+        else:
+            try:
+                wanted = _aspects_of(req)
+            except AdaError as exc:
+                slots.append([{**base, "sentence": sentence, "error": f"line {req.get('line')}: {exc}"}])
+                continue
+            texts.append(sentence)
+            aspects.append(wanted)
+            owners.append((len(slots), base))
+            slots.append([])
     results = predictor.predict(texts, aspects) if texts else []
-    for base, sentence, row in zip(owners, texts, results):
-        out.extend({**base, "sentence": sentence, **entry} for entry in row)
-    return out
+    for (slot, base), sentence, row in zip(owners, texts, results):
+        slots[slot] = [{**base, "sentence": sentence, **entry} for entry in row]
+    return [record for slot in slots for record in slot]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -159,15 +159,17 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
     if not args.do_train and not args.do_eval:
         raise AdaError("nothing to do: pass --do_train and/or --do_eval")
     output_dir = Path(args.output_dir)
-    check_output_dir(output_dir, args.overwrite_output_dir)
     if not args.do_train:
         return _evaluate_only(args, splits)
+    check_output_dir(output_dir, args.overwrite_output_dir)
     use_dev = bool(args.evaluate_during_training)
     if splits is None:
         splits = load_splits(args.data_dir, args.train_file, args.dev_file, args.test_file,
                              use_dev=use_dev, need_test=args.do_eval)
     if use_dev and not splits.dev:
         raise AdaError("--evaluate_during_training needs a dev split")
+    if args.do_eval and not splits.test:
+        logger.warning("--do_eval: no test split found (test.jsonl/test.xml or --test_file); nothing will be scored")
     if args.max_seq_length < 8:
         raise AdaError(f"--max_seq_length {args.max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
     if args.fp16_opt_level not in (None, "O1"):
@@ -280,14 +282,18 @@ def _score_checkpoints(folder: Path, splits: Splits, score: dict) -> dict:
 
 
 def _evaluate_only(args: argparse.Namespace, splits: Splits | None) -> dict:
-    """``--do_eval`` without ``--do_train``: score the model on the test (and dev) split, print JSON."""
+    """``--do_eval`` without ``--do_train``: score ``--model_name_or_path`` on the test split, print JSON."""
+    from .datasets import find_split, load_labeled
     from .evaluate import evaluate_model
 
-    if splits is None:
-        splits = load_splits(args.data_dir, args.train_file, args.dev_file, args.test_file, use_dev=False)
-    if not splits.test:
-        raise AdaError("--do_eval needs a test split (test.jsonl/test.xml in --data_dir, or --test_file)")
-    results = evaluate_model(args.model_name_or_path, splits.test, max_seq_length=args.max_seq_length,
+    if splits is not None and splits.test:
+        test = splits.test
+    else:
+        path = args.test_file or (find_split(Path(args.data_dir), "test") if args.data_dir else None)
+        if not path:
+            raise AdaError("--do_eval needs a test split (test.jsonl/test.xml in --data_dir, or --test_file)")
+        test = load_labeled(path)
+    results = evaluate_model(args.model_name_or_path, test, max_seq_length=args.max_seq_length,
                              batch_size=args.eval_batch_size)
     print(json.dumps({k: results[k] for k in ("accuracy", "macro_f1", "num_examples")}, indent=2))
     return results

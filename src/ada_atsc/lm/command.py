@@ -49,5 +49,6 @@ def run(args: argparse.Namespace) -> int:
              "bert_model": str(args.bert_model), "do_lower_case": args.do_lower_case}
     options = options_from_args(args, warmup_steps=args.warmup_steps, max_steps=args.max_steps, extra=extra)
     train_language_model(loaded, tokenizer, data.dataset, data.dataset.block_sizes, collator, options,
-                         statistics=data.statistics(), base_model=str(args.bert_model))
+                         statistics=data.statistics(), base_model=str(args.bert_model),
+                         callbacks=getattr(args, "extra_callbacks", ()))
     return 0

@@ -27,12 +27,10 @@ IGNORE = -100
 
 
 def pregenerate_api() -> Any:
-    """The pregeneration step's reading API (``ada_atsc.pregenerate``); a seam tests can replace."""
-    try:
-        from .. import pregenerate
-    except ImportError as exc:  # pragma: no cover - the package ships with ada-atsc
-        raise AdaError("the pregeneration package (ada_atsc.pregenerate) is not available") from exc
-    return pregenerate
+    """The pregeneration step's reading API (``ada_atsc.pregenerate.format``)."""
+    from ..pregenerate import format as pregenerated_format
+
+    return pregenerated_format
 
 
 class ConcatEpochs(Dataset):

@@ -66,5 +66,6 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args, warmup_steps=int(args.warmup_proportion * total_steps),
                                 max_steps=args.max_steps, extra=extra)
     train_language_model(loaded, tokenizer, dataset, dataset.block_sizes, collator, options,
-                         statistics=statistics, base_model=str(args.bert_model))
+                         statistics=statistics, base_model=str(args.bert_model),
+                         callbacks=getattr(args, "extra_callbacks", ()))
     return 0

@@ -406,6 +406,7 @@ def train_language_model(
     }
     if state.is_main_process:
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: never shipped
+        _copy_slow_tokenizer_files(base_model, staging)
         write_json(staging / "training_summary.json", summary)
         write_model_card(staging / "README.md", summary)
         _install_final(staging, out)
@@ -417,6 +418,19 @@ def train_language_model(
                  summary["global_steps"])
     state.wait_for_everyone()
     return summary
+
+
+def _copy_slow_tokenizer_files(base_model: str, staging: Path) -> None:
+    """Keep ``vocab.txt`` beside ``tokenizer.json``, for tools that read the WordPiece vocabulary directly."""
+    try:
+        from ..models import resolve_model_path
+
+        source = Path(resolve_model_path(base_model))
+    except AdaError:
+        return
+    for name in ("vocab.txt",):
+        if (source / name).is_file() and not (staging / name).exists():
+            shutil.copyfile(source / name, staging / name)
 
 
 def _last_loss(history: list[dict]) -> float | None:

@@ -1,0 +1,392 @@
+"""First pass: stream the corpus once, tokenise it in batches and store it as flat arrays on disk.
+
+The generator then reads documents and the random "other document" for segment B from these memory-mapped
+arrays, so memory stays flat however large the corpus is. No pickle or shelf: raw little-endian arrays.
+
+Files in the index folder (``n`` sentences, ``d`` documents, ``t`` tokens):
+
+- ``tokens.bin``   (``t``, uint16/uint32) token ids of all sentences, in corpus order
+- ``cont.bin``     (``t``, uint8) 1 where a token continues the previous token's word (whole-word masking)
+- ``sent_off.bin`` (``n + 1``, int64) token offset of each sentence
+- ``is_last.bin``  (``n``, uint8) 1 for the last sentence of a document
+- ``doc_sent.bin`` (``d + 1``, int64) sentence offset of each document
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AdaError
+
+log = logging.getLogger(__name__)
+
+_UNUSED = re.compile(r"^(\[unused\d+\]|<unused\d+>|\[unused_\d+\])$")
+
+
+@dataclass
+class TokenizerInfo:
+    """Everything the pipeline needs from a tokenizer, without holding transformers (or torch) in memory."""
+
+    backend_json: str
+    vocab_size: int
+    cls_id: int
+    sep_id: int
+    mask_id: int
+    special_ids: list[int]
+    random_ids: list[int]  # ids a 10% "random token" may take: real tokens, no special or [unused] ones
+    id_to_token: list[str]
+    fingerprint: str
+    do_lower_case: bool | None
+    name: str = ""
+
+    @property
+    def token_dtype(self) -> np.dtype:
+        return np.dtype(np.uint16 if self.vocab_size <= 65536 else np.uint32)
+
+
+def build_tokenizer_info(tokenizer: Any, name: str = "") -> TokenizerInfo:
+    """Extract a :class:`TokenizerInfo` from a loaded Hugging Face fast tokenizer."""
+    from .format import tokenizer_fingerprint
+
+    missing = [kind for kind in ("cls", "sep", "mask") if getattr(tokenizer, f"{kind}_token_id", None) is None]
+    if missing:
+        raise AdaError(
+            f"{name or 'tokenizer'}: has no {'/'.join(missing)} token; masked-LM pregeneration needs "
+            "[CLS], [SEP] and [MASK] (or their equivalents)"
+        )
+    backend = json.loads(tokenizer.backend_tokenizer.to_str())
+    backend["truncation"] = None  # a saved tokenizer may carry max_length truncation/padding: never wanted here
+    backend["padding"] = None
+    vocab = tokenizer.get_vocab()
+    size = max(max(vocab.values()) + 1, len(tokenizer))
+    id_to_token = [""] * size
+    for token, index in vocab.items():
+        id_to_token[index] = token
+    special = sorted({int(i) for i in tokenizer.all_special_ids})
+    special_set = set(special)
+    for index, added in getattr(tokenizer, "added_tokens_decoder", {}).items():
+        if getattr(added, "special", False):
+            special_set.add(int(index))
+    random_ids = [
+        index for index, token in enumerate(id_to_token) if token and index not in special_set and not _UNUSED.match(token)
+    ]
+    return TokenizerInfo(
+        backend_json=json.dumps(backend),
+        vocab_size=size,
+        cls_id=int(tokenizer.cls_token_id),
+        sep_id=int(tokenizer.sep_token_id),
+        mask_id=int(tokenizer.mask_token_id),
+        special_ids=sorted(special_set),
+        random_ids=random_ids,
+        id_to_token=id_to_token,
+        fingerprint=tokenizer_fingerprint(tokenizer),
+        do_lower_case=getattr(tokenizer, "do_lower_case", None),
+        name=name,
+    )
+
+
+def _info_in_child(name_or_path: str, do_lower_case: bool | None) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    from ..models import load_tokenizer
+
+    return asdict(build_tokenizer_info(load_tokenizer(name_or_path, do_lower_case), name=name_or_path))
+
+
+def load_tokenizer_info(name_or_path: str, do_lower_case: bool | None = None) -> TokenizerInfo:
+    """Load the tokenizer in a short-lived child process and keep only what the pipeline needs.
+
+    Loading a tokenizer through transformers imports torch (about 250 MB resident); doing it in a child
+    keeps the long-running pregeneration process small.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return TokenizerInfo(**pool.submit(_info_in_child, name_or_path, do_lower_case).result())
+
+
+@dataclass
+class CorpusIndex:
+    """Where the tokenised corpus lives and its sizes (``meta.json`` in the index folder)."""
+
+    directory: str
+    num_sentences: int
+    num_documents: int
+    num_tokens: int
+    token_dtype: str
+    whole_word: bool
+    lines: int = 0
+    non_utf8_lines: int = 0
+    empty_sentences: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def path(self, name: str) -> Path:
+        return Path(self.directory) / name
+
+    def memmap(self, name: str) -> np.ndarray:
+        """Open one array read-only; callers drop the map after each block so resident pages are released."""
+        dtypes = {
+            "tokens": self.token_dtype,
+            "cont": np.uint8,
+            "sent_off": np.int64,
+            "is_last": np.uint8,
+            "doc_sent": np.int64,
+        }
+        path = self.path(f"{name}.bin")
+        if path.stat().st_size == 0:
+            return np.zeros(0, dtype=dtypes[name])
+        return np.memmap(path, dtype=dtypes[name], mode="r")
+
+    def read(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Copy ``[start, stop)`` of one array into memory (a plain read, no lasting mapping)."""
+        dtype = np.dtype(self.memmap_dtype(name))
+        with open(self.path(f"{name}.bin"), "rb") as handle:
+            handle.seek(start * dtype.itemsize)
+            return np.fromfile(handle, dtype=dtype, count=stop - start)
+
+    def memmap_dtype(self, name: str) -> np.dtype:
+        return np.dtype(
+            {"tokens": self.token_dtype, "cont": "u1", "sent_off": "i8", "is_last": "u1", "doc_sent": "i8"}[name]
+        )
+
+
+def _decode(raw: bytes) -> tuple[str, bool]:
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), True
+
+
+def _split_points(corpus: Path, parts: int) -> list[int]:
+    """Byte offsets that cut the corpus into about ``parts`` ranges, each starting right after a blank line."""
+    size = corpus.stat().st_size
+    points = [0]
+    with open(corpus, "rb") as handle:
+        for k in range(1, parts):
+            target = max(size * k // parts, points[-1])
+            handle.seek(target)
+            handle.readline()  # finish the line we landed in
+            while True:
+                line = handle.readline()
+                if not line:
+                    break
+                if not line.strip():
+                    break
+            position = handle.tell()
+            if points[-1] < position < size:
+                points.append(position)
+    return points + [size]
+
+
+def tokenise_range(job: dict) -> dict:
+    """Tokenise bytes ``[start, end)`` of the corpus into part files (a worker entry; also used in-process)."""
+    from tokenizers import Tokenizer
+
+    os.environ["TOKENIZERS_PARALLELISM"] = "false" if job.get("in_worker") else os.environ.get(
+        "TOKENIZERS_PARALLELISM", "true")
+    tokenizer = Tokenizer.from_str(job["backend_json"])
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    whole_word = job["whole_word"]
+    dtype = np.dtype(job["token_dtype"])
+    prefix = job["prefix"]
+    files = {name: open(f"{prefix}.{name}.bin", "wb") for name in ("tokens", "cont", "sent_off", "doc_sent")}  # noqa: SIM115
+    state = {"sentences": 0, "tokens": 0, "empty": 0, "carry_boundary": True, "lines": 0, "bad": 0, "first_bad": 0}
+
+    def flush(texts: list[str], starts: list[bool]) -> None:
+        if not texts:
+            return
+        if whole_word:
+            encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+        else:
+            encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+        lens = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+        start_flags = np.asarray(starts, dtype=bool)
+        start_flags[0] |= state["carry_boundary"]
+        state["carry_boundary"] = False
+        keep = lens > 0
+        for i in np.flatnonzero(~keep):  # a dropped line passes its "new document" mark to the next sentence
+            if start_flags[i]:
+                following = np.flatnonzero(keep[i + 1 :])
+                if following.size:
+                    start_flags[i + 1 + following[0]] = True
+                else:
+                    state["carry_boundary"] = True
+        state["empty"] += int((~keep).sum())
+        ids = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings), dtype=dtype, count=int(lens.sum()))
+        files["tokens"].write(ids.tobytes())
+        if whole_word:
+            words = np.fromiter(
+                (-1 if w is None else w for e in encodings for w in e.word_ids), dtype=np.int64, count=ids.size
+            )
+            cont = np.zeros(ids.size, dtype=np.uint8)
+            if ids.size > 1:
+                cont[1:] = (words[1:] == words[:-1]) & (words[1:] >= 0)
+            sentence_starts = np.cumsum(lens)[:-1]
+            cont[sentence_starts[sentence_starts < ids.size]] = 0
+            if ids.size:
+                cont[0] = 0
+            files["cont"].write(cont.tobytes())
+        kept_lens = lens[keep]
+        files["sent_off"].write((state["tokens"] + np.cumsum(kept_lens)).astype(np.int64).tobytes())
+        doc_starts = state["sentences"] + np.flatnonzero(start_flags[keep])
+        files["doc_sent"].write(doc_starts.astype(np.int64).tobytes())
+        state["sentences"] += int(keep.sum())
+        state["tokens"] += int(kept_lens.sum())
+
+    texts: list[str] = []
+    starts: list[bool] = []
+    boundary = False
+    bar = None
+    try:
+        if job.get("progress"):
+            from tqdm import tqdm
+
+            bar = tqdm(total=job["end"] - job["start"], unit="B", unit_scale=True, desc="tokenising corpus")
+        with open(job["corpus"], "rb") as handle:
+            handle.seek(job["start"])
+            remaining = job["end"] - job["start"]
+            while remaining > 0:
+                raw = handle.readline()
+                if not raw:
+                    break
+                remaining -= len(raw)
+                state["lines"] += 1
+                if bar is not None:
+                    bar.update(len(raw))
+                text, was_bad = _decode(raw)
+                if was_bad:
+                    state["bad"] += 1
+                    state["first_bad"] = state["first_bad"] or state["lines"]
+                text = text.strip()
+                if job["start"] == 0 and state["lines"] == 1:
+                    text = text.lstrip("\ufeff").strip()
+                if not text:
+                    boundary = True
+                    continue
+                texts.append(text)
+                starts.append(boundary)
+                boundary = False
+                if len(texts) >= job["batch_lines"]:
+                    flush(texts, starts)
+                    texts, starts = [], []
+            flush(texts, starts)
+    finally:
+        if bar is not None:
+            bar.close()
+        for handle in files.values():
+            handle.close()
+    del state["carry_boundary"]
+    return state
+
+
+def _append_shifted(out, path: str, shift: int, chunk: int = 1 << 20) -> None:
+    """Append an int64 part file to ``out`` with ``shift`` added, in bounded chunks."""
+    with open(path, "rb") as handle:
+        while True:
+            values = np.fromfile(handle, dtype=np.int64, count=chunk)
+            if values.size == 0:
+                break
+            out.write((values + shift).tobytes())
+
+
+def build_index(
+    corpus: str | os.PathLike,
+    info: TokenizerInfo,
+    directory: str | os.PathLike,
+    *,
+    whole_word: bool,
+    batch_lines: int = 8192,
+    progress: bool = True,
+    pool: Any = None,
+    parts: int = 1,
+) -> CorpusIndex:
+    """Tokenise ``corpus`` (one sentence per line, blank line between documents) into ``directory``.
+
+    With a process ``pool`` the corpus is cut at document boundaries into ``parts`` byte ranges tokenised in
+    parallel and joined in order: the index is the same for any number of parts. Lines that yield no tokens
+    (e.g. only zero-width characters) are dropped; non-UTF-8 bytes become U+FFFD with a warning. Fails with
+    a clear :class:`AdaError` when the corpus has no sentences or a single document (segment B needs
+    another document to draw from).
+    """
+    corpus = Path(corpus)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if not corpus.is_file():
+        raise AdaError(f"{corpus}: corpus file not found")
+    dtype = info.token_dtype
+    points = _split_points(corpus, parts if pool is not None else 1)
+    jobs = [
+        {"corpus": str(corpus), "start": a, "end": b, "backend_json": info.backend_json, "whole_word": whole_word,
+         "token_dtype": dtype.str, "prefix": str(directory / f"part{i:04d}"), "batch_lines": batch_lines,
+         "progress": progress and pool is None, "in_worker": pool is not None}
+        for i, (a, b) in enumerate(zip(points[:-1], points[1:]))
+    ]
+    results = list(pool.imap(tokenise_range, jobs)) if pool is not None and len(jobs) > 1 else [
+        tokenise_range(job) for job in jobs
+    ]
+    sentences = tokens = 0
+    with open(directory / "sent_off.bin", "wb") as sent_out, open(directory / "doc_sent.bin", "wb") as doc_out:
+        sent_out.write(np.zeros(1, np.int64).tobytes())
+        for job, result in zip(jobs, results):
+            _append_shifted(sent_out, job["prefix"] + ".sent_off.bin", tokens)
+            _append_shifted(doc_out, job["prefix"] + ".doc_sent.bin", sentences)
+            sentences += result["sentences"]
+            tokens += result["tokens"]
+        doc_out.write(np.asarray([sentences], dtype=np.int64).tobytes())
+    for name in ("tokens", "cont"):
+        parts_paths = [Path(job["prefix"] + f".{name}.bin") for job in jobs]
+        if len(parts_paths) == 1:
+            os.replace(parts_paths[0], directory / f"{name}.bin")
+            continue
+        with open(directory / f"{name}.bin", "wb") as out:
+            for part in parts_paths:
+                with open(part, "rb") as source:
+                    shutil.copyfileobj(source, out, 1 << 22)
+                part.unlink()
+    for job in jobs:
+        for name in ("sent_off", "doc_sent"):
+            Path(job["prefix"] + f".{name}.bin").unlink()
+    n_docs = (directory / "doc_sent.bin").stat().st_size // 8 - 1
+    if sentences == 0:
+        raise AdaError(f"{corpus}: the corpus holds no sentences (expected one sentence per line)")
+    if n_docs < 2:
+        raise AdaError(
+            f"{corpus}: only one document was found; separate documents with a blank line "
+            "(segment B of a random next-sentence pair must come from another document)"
+        )
+    doc_sent = np.fromfile(directory / "doc_sent.bin", dtype=np.int64)
+    is_last = np.zeros(sentences, dtype=np.uint8)
+    is_last[doc_sent[1:] - 1] = 1
+    is_last.tofile(directory / "is_last.bin")
+    del is_last, doc_sent
+    bad = sum(r["bad"] for r in results)
+    if bad:
+        first = next(i for i, r in enumerate(results) if r["bad"])
+        line = sum(r["lines"] for r in results[:first]) + results[first]["first_bad"]
+        log.warning("%s: %d line(s) are not valid UTF-8 (first: line %d); bad bytes were replaced by U+FFFD",
+                    corpus, bad, line)
+    index = CorpusIndex(
+        directory=str(directory),
+        num_sentences=sentences,
+        num_documents=int(n_docs),
+        num_tokens=tokens,
+        token_dtype=dtype.str,
+        whole_word=whole_word,
+        lines=sum(r["lines"] for r in results),
+        non_utf8_lines=bad,
+        empty_sentences=sum(r["empty"] for r in results),
+    )
+    (directory / "meta.json").write_text(json.dumps(asdict(index), indent=2), encoding="utf-8")
+    return index
