@@ -48,3 +48,19 @@ def test_unknown_config_key_is_an_error(tmp_path, capsys):
     path.write_text("files: [a.xml]\noutput_dir: o\nbogus_flag: 3\n")
     assert main(["prepare-semeval", "--config", str(path)]) == 2
     assert "bogus_flag" in capsys.readouterr().err
+
+
+def test_outputs_get_the_users_usual_permissions(tmp_path):
+    import os
+
+    from ada_atsc.fileio import staged_output_dir, write_json
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "f.json", {"a": 1})
+        with staged_output_dir(tmp_path / "d", overwrite=False) as staging:
+            (staging / "x").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

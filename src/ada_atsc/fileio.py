@@ -18,6 +18,17 @@ from typing import IO, Any
 from .errors import AdaError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _default_mode(path: str | os.PathLike, directory: bool) -> None:
+    """mkstemp/mkdtemp make private files (0600/0700); give finished output the user's usual permissions."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it onto ``path`` only if the block succeeds."""
@@ -29,6 +40,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
         with open(tmp, mode, **kwargs) as handle:
             yield handle
+        _default_mode(tmp, directory=False)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -78,6 +90,7 @@ def staged_output_dir(path: str | os.PathLike, overwrite: bool) -> Iterator[Path
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _default_mode(staging, directory=True)
     if path.exists():
         trash = path.with_name(f".{path.name}.old-{os.getpid()}")
         os.replace(path, trash)

@@ -74,11 +74,15 @@ class LMTrainingOptions:
 
 
 def bf16_supported(use_cuda: bool) -> bool:
-    """Whether bf16 autocast runs natively here (a GPU with bf16, or a CPU with AVX512-BF16/AMX)."""
+    """Whether bf16 autocast is *faster* here: a GPU with bf16, or a CPU with AMX tiles.
+
+    A CPU with only AVX512-BF16 runs bf16 matmuls at about half its fp32 speed (measured on the dev machine:
+    154 vs 303 GFLOP/s), so ``--bf16`` is not the default there; it can still be forced.
+    """
     if use_cuda:
         return torch.cuda.is_bf16_supported()
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return "AMX" in torch.backends.cpu.get_cpu_capability()
     except (AttributeError, RuntimeError):
         return False
 
