@@ -66,11 +66,11 @@ def prepare_domain(out: Path, domain: str) -> None:
               "--no_progress"])
 
 
-def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int) -> Path:
+def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_seq_len: int) -> Path:
     pregen = out / "pregenerated" / domain
     if not (pregen / f"epoch_{epochs - 1}_metrics.json").exists():
         call(["pregenerate", "--train_corpus", str(out / "corpus" / f"{domain}.txt"), "--bert_model", model,
-              "--do_lower_case", "--output_dir", str(pregen), "--epochs_to_generate", str(epochs), "--max_seq_len", "128",
+              "--do_lower_case", "--output_dir", str(pregen), "--epochs_to_generate", str(epochs), "--max_seq_len", str(max_seq_len),
               "--seed", str(seed), "--overwrite_output_dir", "--no_progress"])
     return pregen
 
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets_for", nargs="+", default=None,
                         help="domains that get every budget (others get only the largest); default: all")
     parser.add_argument("--pregen_epochs", type=int, default=3)
+    parser.add_argument("--max_seq_len", type=int, default=128, help="of the pregenerated LM instances")
     parser.add_argument("--head_warmup_steps", type=int, default=100)
     parser.add_argument("--lm_learning_rate", type=float, default=5e-5)
     parser.add_argument("--atsc_steps", type=int, default=800)
@@ -162,12 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         with timer(timings, f"{domain}/prepare_s"):
             prepare_domain(out, domain)
         with timer(timings, f"{domain}/pregenerate_s"):
-            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed)
+            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed, args.max_seq_len)
         budgets = args.lm_budgets if args.budgets_for is None or domain in args.budgets_for else [max(args.lm_budgets)]
-        encoders = {"plain": model}
-        for steps in budgets:
+        encoders = {}
+        for steps in sorted(budgets, reverse=True):  # the largest budget first: the main comparison
             with timer(timings, f"{domain}/lm_finetune_{steps}_s"):
                 encoders[f"adapted-{steps}"] = str(lm_finetune(out, domain, model, pregen, steps, args))
+        encoders["plain"] = model
         for name, encoder in encoders.items():
             for seed in args.seeds:
                 with timer(timings, f"{domain}/train_{name}_s"):

@@ -409,3 +409,13 @@ def test_an_existing_output_directory_is_kept_unless_overwrite(pregenerated, tin
     assert _finetune(pregenerated, tiny_bert_dir, out, "--overwrite_output_dir") == 0
     assert not (out / "precious.txt").exists() and (out / "model.safetensors").is_file()
     assert not list(tmp_path.glob(".out.*")), "no leftovers beside the output"
+
+
+def test_reads_what_the_pregenerate_command_writes(tiny_bert_dir, tmp_path):
+    pytest.importorskip("ada_atsc.pregenerate.command")
+    data, out = tmp_path / "pregen", tmp_path / "out"
+    assert main(["pregenerate", "--train_corpus", str(HOTELS), "--bert_model", str(tiny_bert_dir),
+                 "--output_dir", str(data), "--epochs_to_generate", "1", "--max_seq_len", "64"]) == 0
+    assert main(["lm-finetune", "--pregenerated_data", str(data), "--bert_model", str(tiny_bert_dir),
+                 "--output_dir", str(out), "--epochs", "1", "--max_steps", "2", *FAST]) == 0
+    assert json.loads((out / "training_summary.json").read_text())["statistics"]["max_seq_len"] == 64
