@@ -160,12 +160,9 @@ def iter_task_documents(path: str | Path) -> Iterator[tuple[int, str]]:
 
 
 def _json_text(path: Path, line_no: int, line: str, fields: tuple[str, ...]) -> str:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise located(path, line_no, f"not valid JSON: {exc.msg}") from None
-    if not isinstance(record, dict):
-        raise located(path, line_no, "expected a JSON object per line")
+    from .data.readers import parse_json_object_line
+
+    record = parse_json_object_line(path, line_no, line)
     for field in fields:
         if isinstance(record.get(field), str):
             return record[field]

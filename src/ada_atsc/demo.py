@@ -54,7 +54,7 @@ class Scale:
 
 SCALES = {
     "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3),
-    "small": Scale(None, 2, 128, 400, 100, 5e-5, 400, 60, 100),
+    "small": Scale(None, 1, 64, 300, 100, 1e-4, 400, 60, 100),
     "full": Scale(None, 3, 256, 6000, 500, 3e-5, 800, 120, 100),
 }
 

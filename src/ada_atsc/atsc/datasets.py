@@ -11,12 +11,12 @@ with the dev split.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.readers import read_dataset
 from ..data.records import ATSC_LABELS, POLARITIES, AspectExample
 from ..errors import AdaError
 
@@ -30,42 +30,12 @@ _SPLIT_NAMES = {
 }
 
 
-def _read_jsonl_fallback(path: Path) -> list[AspectExample]:
-    """Project JSONL only; used when the data layer's reader is not importable."""
-    examples = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                examples.append(
-                    AspectExample(
-                        id=str(rec.get("id", f"{path.stem}-{number}")),
-                        sentence=rec["sentence"],
-                        aspect=rec["aspect"],
-                        start=int(rec["from"]),
-                        end=int(rec["to"]),
-                        polarity=rec.get("polarity"),
-                    )
-                )
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise AdaError(f"{path}:{number}: not a valid ATSC record ({exc})") from exc
-    return examples
-
-
 def read_examples(path: str | Path) -> list[AspectExample]:
     """Read any supported format (via the data layer), failing with one clear line on bad input."""
     path = Path(path)
     if not path.is_file():
         raise AdaError(f"{path}: file not found")
-    try:
-        from ..data.readers import read_dataset
-    except ImportError:
-        if path.suffix.lower() not in (".jsonl", ".json"):
-            raise AdaError(f"{path}: only JSONL can be read until the data layer is installed") from None
-        return _read_jsonl_fallback(path)
-    return list(read_dataset(path))
+    return read_dataset(path)
 
 
 def check_examples(examples: list[AspectExample], source: object, *, labeled: bool = True) -> None:

@@ -128,6 +128,15 @@ def read_requests(path: Path) -> list[dict]:
     """
     if not path.is_file():
         raise AdaError(f"{path}: file not found")
+    try:
+        return _read_requests(path)
+    except UnicodeDecodeError as exc:
+        raise AdaError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+    except csv.Error as exc:
+        raise AdaError(f"{path}: malformed CSV: {exc}") from None
+
+
+def _read_requests(path: Path) -> list[dict]:
     requests: list[dict] = []
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:

@@ -207,6 +207,17 @@ def _example_from_mapping(path: Path, line: int, record: dict, index: int) -> As
     return AspectExample(example_id, sentence, aspect, start, end, polarity)
 
 
+def parse_json_object_line(path: str | Path, line_no: int, line: str) -> dict:
+    """One line of a JSON-lines file, which must be an object; else an error naming the file and line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise located(path, line_no, f"not valid JSON: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise located(path, line_no, "expected a JSON object per line")
+    return record
+
+
 def read_jsonl(path: str | Path) -> list[AspectExample]:
     """Read the project's JSONL format (one object per line; blank lines are skipped)."""
     path = Path(path)
@@ -214,12 +225,7 @@ def read_jsonl(path: str | Path) -> list[AspectExample]:
     for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise located(path, line_no, f"not valid JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise located(path, line_no, "expected a JSON object per line")
+        record = parse_json_object_line(path, line_no, line)
         examples.append(_example_from_mapping(path, line_no, record, len(examples)))
     return examples
 
