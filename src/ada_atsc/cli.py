@@ -106,6 +106,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def _quiet_transformers() -> None:
+    """Hide transformers' per-load weight reports and bars (a classifier or MLM head is *meant* to be new
+    here, and our commands say which heads they initialise); ``--log_level debug`` shows them again."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover
+        return
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the per-load "Loading weights" bars; training keeps its own bar
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ada-atsc`` and ``python -m ada_atsc``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -116,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             datefmt="%H:%M:%S",
         )
+        if args.log_level != "debug":
+            _quiet_transformers()
         return int(args._module.run(args) or 0)
     except AdaError as exc:
         print(f"ada-atsc: error: {exc}", file=sys.stderr)
