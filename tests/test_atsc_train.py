@@ -217,3 +217,25 @@ def test_experiment_grid_is_resumable(tiny_bert_dir, data_dir, tmp_path):
     assert kept.stat().st_mtime_ns == stamp
     assert (out / "runs" / "tiny__rest__seed2" / "eval_results.json").is_file()
     assert json.loads((out / "results.json").read_text())["rows"] == rows
+
+
+def test_predict_guards_output_aspects_and_device(trained, tmp_path, capsys):
+    requests = tmp_path / "in.jsonl"
+    requests.write_text(json.dumps({"sentence": "Great pizza here.", "aspects": "pizza"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    out.write_text("keep me\n")
+    base = ["predict", "--model", str(trained), "--input", str(requests), "--output", str(out)]
+    assert main(base) == 2 and out.read_text() == "keep me\n"  # an existing output is not replaced
+    assert "exists already" in capsys.readouterr().err
+    assert main([*base, "--overwrite_output_dir"]) == 0
+    (record,) = _jsonl(out)  # a string is one aspect, not one per character
+    assert (record["aspect"], record["from"], record["to"]) == ("pizza", 6, 11)
+    import torch
+
+    cases = [(["--device", "foo"], "not a device"), (["--batch_size", "0"], "--batch_size must be at least 1")]
+    if not torch.cuda.is_available():
+        cases.append((["--device", "cuda:7"], "no CUDA GPU"))
+    for flags, message in cases:
+        assert main(["predict", "--model", str(trained), "--text", "Good food.", "--aspect", "food", *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and "\n" not in err

@@ -64,3 +64,16 @@ def test_outputs_get_the_users_usual_permissions(tmp_path):
         os.umask(old)
     assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_config_scalar_for_a_list_flag_and_no_abbreviations(tmp_path, capsys):
+    out = tmp_path / "out"
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"files": str(SEMEVAL / "Laptops_Test_Gold.xml"), "output_dir": str(out)}))
+    assert main(["prepare-semeval", "--config", str(path)]) == 0
+    assert json.loads((out / "stats.json").read_text())["test"]["total"] == 654
+    with pytest.raises(SystemExit):
+        main(["prepare-semeval", "--file", "x.xml", "--output_dir", str(tmp_path / "o")])  # --files abbreviated
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Laptops_Test_Gold.xml"), "--output_dir",
+                 str(tmp_path / "u"), "--upsample", "0.4", "0.3", "0.3"]) == 2
+    assert "add --istrain" in capsys.readouterr().err

@@ -49,7 +49,8 @@ def load_config(path: str) -> dict:
 
             data = yaml.safe_load(text)
     except Exception as exc:
-        raise AdaError(f"{file}: not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        first = " ".join(str(exc).split())
+        raise AdaError(f"{file}: not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {first}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -65,16 +66,19 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, a
     """The top-level parser; only ``command``'s module is imported to add its flags."""
     parser = argparse.ArgumentParser(
         prog="ada-atsc",
+        allow_abbrev=False,
         description="Domain adaptation of BERT encoders and aspect-target sentiment classification (BERT-ADA).",
     )
     parser.add_argument("--log_level", default="info", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     chosen = None
     for name, (module_name, help_text) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if name == command:
             module = importlib.import_module(module_name)
             sub_parser.add_argument("--config", help="YAML or JSON file of flag defaults (the command line wins)")
+            sub_parser.add_argument("--log_level", default=argparse.SUPPRESS,
+                                    choices=["debug", "info", "warning", "error"], help="console log level")
             module.add_arguments(sub_parser)
             sub_parser.set_defaults(_module=module)
             chosen = sub_parser
@@ -95,6 +99,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             unknown = sorted(set(config) - known)
             if unknown:
                 raise AdaError(f"{config_path}: unknown option(s) for '{command}': {', '.join(unknown)}")
+            for action in chosen._actions:  # a single value for a list flag is a one-item list
+                if action.dest in config and action.nargs in ("+", "*") and not isinstance(config[action.dest], list):
+                    config[action.dest] = [config[action.dest]]
             chosen.set_defaults(**config)
             for action in chosen._actions:  # a required flag given in the config is no longer required
                 if action.dest in config:

@@ -210,6 +210,8 @@ def prepare_corpus(
     stats_path = output.with_name(output.name + ".stats.json")
     if output.exists() and not overwrite:
         raise AdaError(f"{output}: exists already (pass --overwrite_output_dir to replace it)")
+    if max_sentences is not None and max_sentences < 1:
+        raise AdaError(f"--max_sentences must be at least 1, got {max_sentences}")
     if min_sentences < 1:
         raise AdaError(f"--min_sentences must be at least 1, got {min_sentences}")
     excluded = load_exclusions(exclude)
@@ -273,6 +275,9 @@ def prepare_corpus(
         "sentence_splitter": "blingfire",
     }
     write_json(stats_path, stats)
+    if counts["dropped_too_few_sentences"] > counts["reviews_kept"]:
+        log.warning("most reviews were dropped for having fewer than %d sentences; if the input is already a corpus "
+                    "(one sentence per line), use it directly", min_sentences)
     return stats
 
 

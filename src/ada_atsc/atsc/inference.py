@@ -15,9 +15,17 @@ from .features import PairCollator, encode_pairs, length_sorted_batches
 
 
 def pick_device(device: str | None = None) -> torch.device:
-    """``device`` if given, else CUDA when available, else CPU."""
+    """``device`` if given, else CUDA when available, else CPU; an unusable device is one clear error."""
+    from ..errors import AdaError
+
     if device:
-        return torch.device(device)
+        try:
+            chosen = torch.device(device)
+        except RuntimeError:
+            raise AdaError(f"--device {device}: not a device name (cpu, cuda, cuda:1, ...)") from None
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            raise AdaError(f"--device {device}: no CUDA GPU is available to this PyTorch build")
+        return chosen
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -59,10 +67,17 @@ def load_classifier(model_dir: str, device: str | None = None):
 
     path = resolve_model_path(model_dir)
     tokenizer = load_tokenizer(path)
+    from transformers.utils import logging as hf_logging
+
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar each time a Predictor is made
     try:
         model = AutoModelForSequenceClassification.from_pretrained(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
+    finally:
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
     labels = {str(v).lower() for v in model.config.id2label.values()}
     if not {"positive", "negative", "neutral"} <= labels:
         raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")

@@ -113,6 +113,14 @@ class Predictor:
             entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}
 
 
+def check_batch_options(batch_size: int, max_seq_length: int) -> None:
+    """The limits ``train`` enforces, for ``predict`` and ``evaluate`` too."""
+    if batch_size < 1:
+        raise AdaError(f"--batch_size must be at least 1, got {batch_size}")
+    if max_seq_length < 8:
+        raise AdaError(f"--max_seq_length {max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
+
+
 def parse_cli_aspect(value: str) -> Aspect:
     """``--aspect food`` is a term; ``--aspect 4:8`` a character span."""
     head, sep, tail = value.partition(":")
@@ -170,7 +178,12 @@ def _read_requests(path: Path) -> list[dict]:
 
 def _aspects_of(request: dict) -> list[Aspect]:
     if "aspects" in request:
-        return list(request["aspects"])
+        aspects = request["aspects"]
+        if isinstance(aspects, (str, dict)):
+            return [aspects]  # one aspect given without a list
+        if not isinstance(aspects, list):
+            raise AdaError(f"'aspects' must be a list of terms or [start, end] spans, got {aspects!r}")
+        return [tuple(a) if isinstance(a, list) else a for a in aspects]
     if "from" in request and "to" in request:
         return [(request["from"], request["to"])]
     if "aspect" in request:
@@ -188,7 +201,7 @@ def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
         if "error" in req:
             slots.append([{**base, "error": req["error"]}])
         elif not isinstance(sentence, str) or not sentence.strip():
-            slots.append([{**base, "error": f"line {req.get('line')}: no 'sentence'"}])
+            slots.append([{**base, "error": f"line {req.get('line')}: no 'sentence' string"}])
         else:
             try:
                 wanted = _aspects_of(req)
@@ -212,6 +225,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an aspect term in --text, or a span START:END; repeat for several")
     parser.add_argument("--input", help="JSONL or CSV with 'sentence' and 'aspect' (or 'from'/'to', or 'aspects')")
     parser.add_argument("--output", help="JSONL file to write (default: standard output)")
+    parser.add_argument("--overwrite_output_dir", "--overwrite", action="store_true", help="replace an existing --output")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--device", default=None)
@@ -224,6 +238,11 @@ def run(args: argparse.Namespace) -> int:
         raise AdaError("give either --text (with --aspect) or --input FILE")
     if args.text and not args.aspect:
         raise AdaError("--text needs at least one --aspect")
+    check_batch_options(args.batch_size, args.max_seq_length)
+    if args.output and Path(args.output).exists() and not args.overwrite_output_dir:
+        raise AdaError(f"{args.output}: exists already (pass --overwrite_output_dir to replace it)")
+    if args.input and Path(args.input).suffix.lower() not in (".jsonl", ".json", ".csv"):
+        raise AdaError(f"{args.input}: expected a .jsonl or .csv file of sentences and aspects")
     if args.text:
         requests = [{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}]
     else:
@@ -239,4 +258,4 @@ def run(args: argparse.Namespace) -> int:
     errors = sum("error" in r for r in records)
     if errors:
         print(f"ada-atsc predict: {errors} of {len(records)} record(s) could not be classified", file=sys.stderr)
-    return 0
+    return 2 if records and errors == len(records) else 0

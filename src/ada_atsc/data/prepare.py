@@ -64,6 +64,8 @@ def prepare_semeval(
     """Read ``files``, split them, write the JSONL files and ``stats.json``; returns the stats."""
     output_dir = Path(output_dir)
     if upsample is not None:
+        if not is_train:
+            raise AdaError("--upsample applies to training data: add --istrain")
         _check_ratios(upsample)
     examples = read_files(files)
     if drop_conflict:
@@ -83,7 +85,7 @@ def prepare_semeval(
 
     existing = [f"{name}.jsonl" for name in splits if (output_dir / f"{name}.jsonl").exists()]
     if existing and not overwrite:
-        raise AdaError(f"{output_dir}: {', '.join(existing)} exist already (pass --overwrite_output_dir to replace them)")
+        raise AdaError(f"{output_dir}: {', '.join(existing)} already there (pass --overwrite_output_dir to replace them)")
     output_dir.mkdir(parents=True, exist_ok=True)
     stats = _read_stats(output_dir / "stats.json")
     for name, split in splits.items():

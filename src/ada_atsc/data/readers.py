@@ -32,6 +32,8 @@ _ZERO_OFFSETS = ("0", "0")
 def read_dataset(path: str | Path, fmt: str | None = None) -> list[AspectExample]:
     """Read every (sentence, aspect) example of ``path``; ``fmt`` is ``xml``, ``jsonl`` or ``csv`` (default: by suffix)."""
     path = Path(path)
+    if path.is_dir():
+        raise AdaError(f"{path}: is a directory, expected a data file (.xml, .jsonl or .csv)")
     fmt = (fmt or _format_from_suffix(path)).lower()
     readers = {"xml": read_xml, "jsonl": read_jsonl, "json": read_jsonl, "csv": read_csv}
     if fmt not in readers:
@@ -87,7 +89,8 @@ def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:
         parser.Parse(data, True)
         root = builder.close()
     except expat.ExpatError as exc:
-        raise located(path, exc.lineno, f"malformed XML: {expat.errors.messages[exc.code]}") from None
+        hint = " (invalid bytes: is the file UTF-8 as declared?)" if exc.code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN] else ""
+        raise located(path, exc.lineno, f"malformed XML: {expat.errors.messages[exc.code]}{hint}") from None
     except AssertionError:  # TreeBuilder.close() on a document without a root element
         raise located(path, None, "malformed XML: no root element") from None
     return root, lines

@@ -10,7 +10,7 @@ import logging
 
 from ..errors import AdaError
 from ..fileio import check_output_dir
-from ..models import load_tokenizer, resolve_model_path
+from ..models import check_sequence_length, load_tokenizer, resolve_model_path
 from .options import add_training_arguments, options_from_args
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     model_path = resolve_model_path(args.bert_model)
     tokenizer = load_tokenizer(model_path, do_lower_case=True if args.do_lower_case else None)
     data = open_pregenerated(args.pregenerated_data, args.epochs, tokenizer)
+    check_sequence_length(model_path, int(data.statistics().get("max_seq_len") or 0),
+                          f"{args.pregenerated_data}: max_seq_len")
     loaded = load_pretraining_model(model_path, with_nsp=not data.mlm_only, seed=args.seed)
     use_cuda = torch.cuda.is_available() and not args.no_cuda
     collator = PretrainingCollator(tokenizer.pad_token_id, with_nsp=loaded.with_nsp,

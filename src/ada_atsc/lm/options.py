@@ -24,7 +24,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     new = parser.add_argument_group("training (new)")
     precision = new.add_mutually_exclusive_group()
     precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
-                           help="bf16 autocast (default: on where the hardware has it)")
+                           help="force bf16 autocast (default: on where it is faster: a GPU with bf16, or a CPU with AMX)")
     precision.add_argument("--no_bf16", dest="bf16", action="store_false", help="train in fp32")
     new.add_argument("--max_steps", type=int, default=-1, help="stop after this many optimizer steps (overrides epochs)")
     new.add_argument("--logging_steps", type=int, default=50)

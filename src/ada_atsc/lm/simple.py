@@ -11,7 +11,7 @@ import math
 
 from ..errors import AdaError
 from ..fileio import check_output_dir
-from ..models import load_tokenizer, resolve_model_path
+from ..models import check_sequence_length, load_tokenizer, resolve_model_path
 from .options import add_training_arguments, options_from_args
 
 
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.warmup_proportion < 1:
         raise AdaError(f"--warmup_proportion must be in [0, 1), got {args.warmup_proportion}")
     model_path = resolve_model_path(args.bert_model)
+    check_sequence_length(model_path, args.max_seq_length, "--max_seq_length")
     tokenizer = load_tokenizer(model_path, do_lower_case=True if args.do_lower_case else None)
     documents = read_documents(args.train_corpus)
     dataset = OnTheFlyPairs(documents, tokenizer, max_seq_length=args.max_seq_length,

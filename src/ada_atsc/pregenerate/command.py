@@ -46,9 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the tokenizer (in a short-lived child), then index and generate."""
+    from ..models import check_sequence_length
     from .corpus_index import load_tokenizer_info
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    check_sequence_length(args.bert_model, args.max_seq_len, "--max_seq_len")
     info = load_tokenizer_info(args.bert_model, True if args.do_lower_case else None)
     cfg = RecipeConfig(
         max_seq_len=args.max_seq_len,
