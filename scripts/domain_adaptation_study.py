@@ -76,15 +76,30 @@ def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_
 
 
 def lm_finetune(out: Path, domain: str, model: str, pregen: Path, steps: int, args: argparse.Namespace) -> Path:
-    adapted = out / "lm" / f"{domain}-{steps}"
+    adapted = out / "lm" / f"{domain}-{steps}{variant_suffix(args)}"
     if not (adapted / "config.json").exists():
         call(["lm-finetune", "--pregenerated_data", str(pregen), "--bert_model", model, "--do_lower_case",
               "--output_dir", str(adapted), "--epochs", str(args.pregen_epochs), "--max_steps", str(steps),
               "--head_warmup_steps", str(min(args.head_warmup_steps, steps // 2)),
               "--learning_rate", str(args.lm_learning_rate), "--warmup_steps", str(max(1, steps // 10)),
               "--train_batch_size", "32", "--logging_steps", str(max(1, steps // 20)), "--save_steps", str(steps),
-              "--seed", str(args.seed), "--overwrite_output_dir"])
+              "--seed", str(args.seed), "--overwrite_output_dir",
+              *(["--freeze_embeddings"] if args.freeze_embeddings else [])])
     return adapted
+
+
+def variant_suffix(args: argparse.Namespace) -> str:
+    return "-frozen-emb" if args.freeze_embeddings else ""
+
+
+def collect_runs(out: Path, domains: list[str], args: argparse.Namespace) -> list[dict]:
+    """Every finished run under ``out/runs`` (also those of earlier invocations with other variants)."""
+    runs = []
+    for folder in sorted((out / "runs").glob("*__*__seed*")):
+        name, domain, seed = folder.name.split("__")
+        if (folder / "eval_results.json").exists() and domain in domains:
+            runs.append(train_and_score(out, name, "", domain, int(seed.removeprefix("seed")), args))
+    return runs
 
 
 def train_and_score(out: Path, name: str, encoder: str, domain: str, seed: int, args: argparse.Namespace) -> dict:
@@ -97,8 +112,8 @@ def train_and_score(out: Path, name: str, encoder: str, domain: str, seed: int, 
               "--overwrite_output_dir", "--disable_tqdm"])
     results = json.loads((folder / "eval_results.json").read_text())
     scores = {domain: {k: results["test"]["best"][k] for k in ("accuracy", "macro_f1")}}
-    for other in args.domains:
-        if other == domain:
+    for other in DOMAINS:
+        if other == domain or not (out / "data" / other / "test.jsonl").exists():
             continue
         cross_file = folder / f"cross_{other}.json"
         if not cross_file.exists():
@@ -153,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--atsc_steps", type=int, default=800)
     parser.add_argument("--atsc_warmup_steps", type=int, default=120)
     parser.add_argument("--seed", type=int, default=42, help="seed of pregeneration and LM fine-tuning")
+    parser.add_argument("--freeze_embeddings", action="store_true",
+                        help="LM fine-tuning keeps the word embeddings (tied to the fresh MLM decoder) frozen")
     args = parser.parse_args(argv)
     out = Path(args.output_dir)
     model = args.model or packaged_minilm_path()
@@ -168,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         encoders = {}
         for steps in sorted(budgets, reverse=True):  # the largest budget first: the main comparison
             with timer(timings, f"{domain}/lm_finetune_{steps}_s"):
-                encoders[f"adapted-{steps}"] = str(lm_finetune(out, domain, model, pregen, steps, args))
+                encoders[f"adapted-{steps}{variant_suffix(args)}"] = str(lm_finetune(out, domain, model, pregen, steps, args))
         encoders["plain"] = model
         for name, encoder in encoders.items():
             for seed in args.seeds:
@@ -176,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                     per_run.append(train_and_score(out, name, encoder, domain, seed, args))
                 write_json(out / "results.json", per_run)
                 write_json(timings_path, timings)
+    per_run = collect_runs(out, list(DOMAINS), args)
+    write_json(out / "results.json", per_run)
     rows = summarise(per_run)
     with atomic_open(out / "results.md") as handle:
         handle.write(markdown_table(rows) + "\n")

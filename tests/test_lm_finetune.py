@@ -307,6 +307,18 @@ def test_head_warmup_trains_only_the_heads_first(pregenerated, tiny_bert_dir, tm
     assert torch.equal(before["bert.embeddings.word_embeddings.weight"], after["bert.embeddings.word_embeddings.weight"])
 
 
+def test_freeze_embeddings_keeps_the_tied_table_through_and_after_warmup(pregenerated, tiny_bert_dir, tmp_path):
+    out = tmp_path / "frozen"
+    assert main(["lm-finetune", "--pregenerated_data", str(pregenerated), "--bert_model", str(tiny_bert_dir),
+                 "--output_dir", str(out), "--epochs", "1", "--train_batch_size", "8", "--max_steps", "4",
+                 "--head_warmup_steps", "2", "--freeze_embeddings", "--learning_rate", "1e-2", *FAST]) == 0
+    before, after = _weights(tiny_bert_dir), _weights(out)
+    key = "bert.embeddings.word_embeddings.weight"
+    assert torch.equal(before[key], after[key])
+    assert not torch.equal(before["bert.encoder.layer.0.attention.self.query.weight"],
+                           after["bert.encoder.layer.0.attention.self.query.weight"])  # the encoder did train
+
+
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(pregenerated, tiny_bert_dir, tmp_path):
     class Poison(TrainerCallback):
         def on_step_begin(self, args, state, control, model=None, **kwargs):

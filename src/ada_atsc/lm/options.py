@@ -34,6 +34,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--resume_from_checkpoint", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                      help="resume from a checkpoint directory (no value: the latest in <output_dir>/checkpoints)")
     new.add_argument("--overwrite_output_dir", action="store_true")
+    new.add_argument("--freeze_embeddings", action="store_true",
+                     help="keep the word embeddings (and the MLM decoder tied to them) frozen for the whole run: "
+                          "a freshly initialised MLM head otherwise rewrites the embedding table")
     new.add_argument("--head_warmup_steps", type=int, default=0,
                      help="train only the heads for N steps first (encoders shipped without pretraining heads)")
     new.add_argument("--dataloader_num_workers", type=int, default=0)
@@ -58,6 +61,7 @@ def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps:
         no_cuda=args.no_cuda,
         local_rank=args.local_rank,
         head_warmup_steps=args.head_warmup_steps,
+        freeze_embeddings=args.freeze_embeddings,
         resume_from_checkpoint=args.resume_from_checkpoint,
         overwrite_output_dir=args.overwrite_output_dir,
         keep_checkpoints=args.keep_checkpoints,

@@ -66,6 +66,7 @@ class LMTrainingOptions:
     no_cuda: bool = False
     local_rank: int = -1
     head_warmup_steps: int = 0
+    freeze_embeddings: bool = False
     resume_from_checkpoint: str | None = None  # a path, or "latest"
     overwrite_output_dir: bool = False
     keep_checkpoints: bool = False
@@ -129,7 +130,8 @@ class HeadWarmup(TrainerCallback):
 
     def __init__(self, model: torch.nn.Module, steps: int):
         prefix = getattr(model, "base_model_prefix", "bert") + "."
-        self.encoder = [p for name, p in model.named_parameters() if name.startswith(prefix)]
+        # parameters frozen for the whole run (--freeze_embeddings) stay frozen after the warm-up
+        self.encoder = [p for name, p in model.named_parameters() if name.startswith(prefix) and p.requires_grad]
         self.steps = steps
         self.frozen: bool | None = None
 
@@ -356,6 +358,10 @@ def train_language_model(
     state.wait_for_everyone()
 
     model = loaded.model
+    if options.freeze_embeddings:
+        embeddings = model.get_input_embeddings().weight
+        embeddings.requires_grad_(False)  # tied to the MLM decoder: both stay as they are
+        log.info("word embeddings (and the tied MLM decoder) frozen for the whole run")
     all_callbacks: list[TrainerCallback] = [JsonlLossLog(out / LOSS_LOG)]
     if state.is_main_process:
         from torch.utils.tensorboard import SummaryWriter
