@@ -100,7 +100,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             if unknown:
                 raise AdaError(f"{config_path}: unknown option(s) for '{command}': {', '.join(unknown)}")
             for action in chosen._actions:  # a single value for a list flag is a one-item list
-                if action.dest in config and action.nargs in ("+", "*") and not isinstance(config[action.dest], list):
+                if action.dest in config and action.nargs in ("+", "*") and isinstance(config[action.dest], (str, int, float)):
                     config[action.dest] = [config[action.dest]]
             chosen.set_defaults(**config)
             for action in chosen._actions:  # a required flag given in the config is no longer required
