@@ -138,7 +138,7 @@ def test_paper_command_verbatim_with_2019_layout(tiny_bert_dir, tmp_path):
            "--per_gpu_eval_batch_size=32", "--per_gpu_train_batch_size=32", "--gradient_accumulation_steps=1",
            "--max_steps=4", "--overwrite_output_dir", "--overwrite_cache", "--warmup_steps=1", "--fp16",
            "--eval_all_checkpoints"]
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "full precision" in proc.stderr
     results = json.loads((out / "eval_results.json").read_text())
@@ -154,7 +154,7 @@ def test_torchrun_two_processes_on_cpu(tiny_bert_dir, data_dir, tmp_path):
     cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", str(REPO / "compat" / "run_glue.py"),
            "--model_name_or_path", str(tiny_bert_dir), "--data_dir", str(data_dir), "--output_dir", str(out),
            "--do_train", "--do_eval", "--evaluate_during_training", "--no_cuda", *FAST]
-    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((out / "eval_results.json").read_text())
     assert results["world_size"] == 2 and results["last_step"] == 6

@@ -347,7 +347,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(pregenerated
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
          "-m", "ada_atsc", "lm-finetune", *common, "--output_dir", str(two)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env, capture_output=True, text=True, timeout=1200,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     one, accumulated = tmp_path / "one", tmp_path / "accumulated"
