@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--atsc_steps", type=int, default=800)
     parser.add_argument("--atsc_warmup_steps", type=int, default=120)
     parser.add_argument("--seed", type=int, default=42, help="seed of pregeneration and LM fine-tuning")
+    parser.add_argument("--report_only", action="store_true",
+                        help="train nothing: summarise the finished runs (tables and plots)")
     parser.add_argument("--freeze_embeddings", action="store_true",
                         help="LM fine-tuning keeps the word embeddings (tied to the fresh MLM decoder) frozen")
     args = parser.parse_args(argv)
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     timings_path = out / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
     per_run = []
-    for domain in args.domains:
+    for domain in [] if args.report_only else args.domains:
         with timer(timings, f"{domain}/prepare_s"):
             prepare_domain(out, domain)
         with timer(timings, f"{domain}/pregenerate_s"):
