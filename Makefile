@@ -28,7 +28,7 @@ test-all: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check src tests compat benchmarks
+	$(VENV)/bin/ruff check src tests compat benchmarks scripts
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
