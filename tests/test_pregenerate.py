@@ -325,4 +325,4 @@ def test_cli_with_the_2019_flags(tmp_path, tiny_bert_dir, monkeypatch, capsys):
     assert main(argv) == 2  # output exists
     assert "overwrite_output_dir" in capsys.readouterr().err
     assert main([*argv[:5], "--bert_model", "no-such/model-xyz", "--overwrite_output_dir"]) == 2
-    assert "pass the path of a model directory" in capsys.readouterr().err
+    assert "pass the path of a local model directory" in capsys.readouterr().err
