@@ -183,7 +183,8 @@ def baseline_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_l
     return {"instances": total, "tokenise_s": loaded - started, "generate_s": done - loaded, "total_s": done - started}
 
 
-def ours_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_len: int, workers: int) -> dict:
+def ours_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_len: int, workers: int,
+               chunk_cache: bool) -> dict:
     from ada_atsc.pregenerate.corpus_index import load_tokenizer_info
     from ada_atsc.pregenerate.pipeline import pregenerate
     from ada_atsc.pregenerate.recipe import RecipeConfig
@@ -192,9 +193,10 @@ def ours_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_len: 
     info = load_tokenizer_info(model, None)
     loaded = time.perf_counter()
     summary = pregenerate(corpus, out_dir, info, RecipeConfig(max_seq_len=max_seq_len), epochs=epochs, seed=42,
-                          num_workers=workers, progress=False)
+                          num_workers=workers, progress=False, chunk_cache=chunk_cache)
     done = time.perf_counter()
-    return {"instances": sum(summary["instances"]), "load_tokenizer_s": loaded - started,
+    return {"instances": sum(summary["instances"]), "chunk_cache": summary["chunk_cache"],
+            "load_tokenizer_s": loaded - started,
             "tokenise_s": summary["index_seconds"], "generate_s": summary["generate_seconds"],
             "total_s": done - loaded}
 
@@ -239,6 +241,8 @@ def main() -> None:
     parser.add_argument("--max_seq_len", type=int, default=256)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip_baseline", action="store_true")
+    parser.add_argument("--without_chunk_cache", action="store_true",
+                        help="also run ours with every line through the tokenizer (what the chunk cache saves)")
     parser.add_argument("--_child")
     parser.add_argument("--_args")
     args = parser.parse_args()
@@ -262,9 +266,11 @@ def main() -> None:
                 report["runs"].append({"impl": "2019 algorithm (plain Python)", "corpus": info, "epochs": epochs, **base})
             workers = args.workers if n <= 1_000_000 else [max(args.workers)]
             for w in workers:
-                ours = run_child("ours", out_dir=str(tmp_path / f"ours_{n}_{w}"), workers=w, **common)
-                report["runs"].append({"impl": f"ada-atsc pregenerate --num_workers {w}", "corpus": info,
-                                       "epochs": epochs, **ours})
+                for cache in (True, False) if args.without_chunk_cache else (True,):
+                    ours = run_child("ours", out_dir=str(tmp_path / f"ours_{n}_{w}_{cache}"), workers=w,
+                                     chunk_cache=cache, **common)
+                    label = f"ada-atsc pregenerate --num_workers {w}" + ("" if cache else " (no chunk cache)")
+                    report["runs"].append({"impl": label, "corpus": info, "epochs": epochs, **ours})
             for p in tmp_path.glob("*_" + str(n) + "*"):
                 if p.is_dir():
                     import shutil

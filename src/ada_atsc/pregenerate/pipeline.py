@@ -117,6 +117,7 @@ def pregenerate(
     overwrite: bool = False,
     block_sentences: int = DEFAULT_BLOCK_SENTENCES,
     progress: bool = True,
+    chunk_cache: bool | None = None,
 ) -> dict[str, Any]:
     """Write ``epochs`` epochs of instances for ``corpus`` into ``output_dir``; returns a timing summary."""
     validate(cfg, epochs, num_workers, seed)
@@ -130,12 +131,13 @@ def pregenerate(
         pool = multiprocessing.get_context("spawn").Pool(num_workers) if num_workers > 1 else None
         try:
             index = build_index(corpus, info, index_dir, whole_word=cfg.whole_word_mask, progress=progress,
-                                pool=pool, parts=num_workers * 2)
+                                pool=pool, parts=num_workers * 2, chunk_cache=chunk_cache)
         except BaseException:
             if pool is not None:
                 pool.terminate()
             raise
         summary["index_seconds"] = time.perf_counter() - started
+        summary["chunk_cache"] = index.extra.get("chunk_cache")
         np.save(index_dir / "random_ids.npy", np.asarray(info.random_ids, dtype=np.int64))
         if output_format == "json":
             (index_dir / "id_to_token.json").write_text(json.dumps(info.id_to_token), encoding="utf-8")
