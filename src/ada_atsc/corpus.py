@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exclude", nargs="*", default=[], help="benchmark XML files whose sentences must not leak in")
     parser.add_argument("--num_workers", type=int, default=1, help="processes for sentence splitting")
     parser.add_argument("--overwrite_output_dir", "--overwrite", action="store_true", help="replace an existing output")
-    parser.add_argument("--no_progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="budget: tiny (tests), small (2-core CPU, < 20 min; default), full (the paper's, GPU)")
     parser.add_argument("--model", default=None, help="encoder directory (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--no_progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,7 +141,7 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
                "--head_warmup_steps", str(scale.head_warmup_steps), "--learning_rate", str(scale.lm_learning_rate),
                "--warmup_steps", str(max(1, scale.lm_steps // 10)), "--train_batch_size", "32",
                "--logging_steps", str(max(1, scale.lm_steps // 20)), "--save_steps", str(scale.lm_steps),
-               "--seed", str(seed), "--overwrite_output_dir"])
+               "--seed", str(seed), "--overwrite_output_dir", *quiet])
     timings["4_lm_finetune_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -153,7 +153,7 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
                    "--max_steps", str(scale.atsc_steps), "--warmup_steps", str(scale.atsc_warmup_steps),
                    "--learning_rate", "3e-5", "--per_device_train_batch_size", "32",
                    "--logging_steps", str(scale.eval_steps), "--max_seq_length", "128", "--overwrite_output_dir",
-                   *(["--disable_tqdm"] if not progress else [])])
+                   *quiet])
     timings["5_train_s"] = time.perf_counter() - started
 
     _step(6, "results", False)

@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--no_cuda", action="store_true", help="train on the CPU even if a GPU is present")
     run.add_argument("--local_rank", type=int, default=-1, help="set by the launcher; torchrun sets LOCAL_RANK")
-    run.add_argument("--disable_tqdm", action="store_true", help="no progress bars")
+    run.add_argument("--disable_tqdm", "--no_progress", dest="disable_tqdm", action="store_true", help="no progress bars")
 
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--per_gpu_train_batch_size", "--per_device_train_batch_size", dest="train_batch_size",

@@ -40,6 +40,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--head_warmup_steps", type=int, default=0,
                      help="train only the heads for N steps first (encoders shipped without pretraining heads)")
     new.add_argument("--dataloader_num_workers", type=int, default=0)
+    new.add_argument("--disable_tqdm", "--no_progress", dest="disable_tqdm", action="store_true", help="no progress bars")
 
 
 def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps: int, extra: dict) -> LMTrainingOptions:
@@ -66,5 +67,6 @@ def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps:
         overwrite_output_dir=args.overwrite_output_dir,
         keep_checkpoints=args.keep_checkpoints,
         dataloader_num_workers=args.dataloader_num_workers,
+        disable_tqdm=args.disable_tqdm,
         extra=extra,
     )

@@ -71,6 +71,7 @@ class LMTrainingOptions:
     overwrite_output_dir: bool = False
     keep_checkpoints: bool = False
     dataloader_num_workers: int = 0
+    disable_tqdm: bool = False
     extra: dict = field(default_factory=dict)  # command-specific arguments for the model card
 
 
@@ -327,6 +328,7 @@ def build_training_arguments(options: LMTrainingOptions, checkpoint_dir: Path, w
         ddp_find_unused_parameters=with_warmup,
         dataloader_num_workers=options.dataloader_num_workers,
         dataloader_pin_memory=use_cuda,
+        disable_tqdm=options.disable_tqdm,
         **kwargs,
     )
 

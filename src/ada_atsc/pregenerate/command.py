@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlm_only", action="store_true",
                         help="no next-sentence pairs: contiguous text packed to full length (e.g. RoBERTa)")
     parser.add_argument("--overwrite_output_dir", action="store_true", help="replace a non-empty output directory")
-    parser.add_argument("--no_progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
