@@ -83,8 +83,7 @@ def plan_pairs(
     rstart: list[int] = []
     rtarget: list[int] = []
     short = 0
-    rand = prng.random
-    randrange = prng.randrange
+    rand = prng.random  # int(rand() * n): a draw from range(n), bias ~n / 2**53; 3x faster than randrange
     bounds = [int(x) - first_sentence for x in doc_sent]
     for d in range(len(bounds) - 1):
         s0, s1 = bounds[d], bounds[d + 1]
@@ -100,13 +99,13 @@ def plan_pairs(
             if last >= s1:
                 last = s1 - 1
             n_chunk = last - start + 1
-            a_end = start + 1 if n_chunk < 2 else start + randrange(1, n_chunk)
+            a_end = start + 1 if n_chunk < 2 else start + 1 + int(rand() * (n_chunk - 1))
             a0.append(sent_off[start])
             a1.append(sent_off[a_end])
             if n_chunk == 1 or rand() < 0.5:
                 rnd.append(True)
                 rtarget.append(target - (sent_off[a_end] - sent_off[start]))
-                rstart.append((end_global + randrange(others)) % total_sentences)
+                rstart.append((end_global + int(rand() * others)) % total_sentences)
                 b0.append(-1)
                 b1.append(-1)
                 start = a_end  # the unused sentences of the chunk are put back
