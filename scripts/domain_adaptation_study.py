@@ -32,6 +32,7 @@ from ada_atsc.fileio import atomic_open, write_json
 from ada_atsc.models import packaged_minilm_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_LM_LR = 1e-4
 DOMAINS = {
     "restaurants": ("Restaurants_Train_v2.xml", "Restaurants_Test_Gold.xml", "restaurant_reviews_zomato.txt"),
     "laptops": ("Laptop_Train_v2.xml", "Laptops_Test_Gold.xml", "electronics_reviews_amazon.txt"),
@@ -64,12 +65,17 @@ def prepare_domain(out: Path, domain: str) -> None:
         call(["prepare-corpus", "--input", str(DATA / "corpora" / reviews), "--task_data", str(data / "train_split.jsonl"),
               "--output", str(corpus), "--exclude", *map(str, sorted((DATA / "semeval2014").rglob("*.xml"))),
               "--no_progress"])
+    task_corpus = out / "corpus" / f"{domain}-task.txt"
+    if not task_corpus.exists():  # task-adaptive text alone (TAPT): the task's own training sentences
+        call(["prepare-corpus", "--task_data", str(data / "train_split.jsonl"), "--output", str(task_corpus),
+              "--no_progress"])
 
 
-def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_seq_len: int) -> Path:
-    pregen = out / "pregenerated" / domain
+def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_seq_len: int, corpus: str) -> Path:
+    name = domain if corpus == "reviews+task" else f"{domain}-task"
+    pregen = out / "pregenerated" / name
     if not (pregen / f"epoch_{epochs - 1}_metrics.json").exists():
-        call(["pregenerate", "--train_corpus", str(out / "corpus" / f"{domain}.txt"), "--bert_model", model,
+        call(["pregenerate", "--train_corpus", str(out / "corpus" / f"{name}.txt"), "--bert_model", model,
               "--do_lower_case", "--output_dir", str(pregen), "--epochs_to_generate", str(epochs), "--max_seq_len", str(max_seq_len),
               "--seed", str(seed), "--overwrite_output_dir", "--no_progress"])
     return pregen
@@ -79,7 +85,7 @@ def lm_finetune(out: Path, domain: str, model: str, pregen: Path, steps: int, ar
     adapted = out / "lm" / f"{domain}-{steps}{variant_suffix(args)}"
     if not (adapted / "config.json").exists():
         call(["lm-finetune", "--pregenerated_data", str(pregen), "--bert_model", model, "--do_lower_case",
-              "--output_dir", str(adapted), "--epochs", str(args.pregen_epochs), "--max_steps", str(steps),
+              "--output_dir", str(adapted), "--epochs", str(args.lm_epochs or args.pregen_epochs), "--max_steps", str(steps),
               "--head_warmup_steps", str(min(args.head_warmup_steps, steps // 2)),
               "--learning_rate", str(args.lm_learning_rate), "--warmup_steps", str(max(1, steps // 10)),
               "--train_batch_size", "32", "--logging_steps", str(max(1, steps // 20)), "--save_steps", str(steps),
@@ -89,7 +95,13 @@ def lm_finetune(out: Path, domain: str, model: str, pregen: Path, steps: int, ar
 
 
 def variant_suffix(args: argparse.Namespace) -> str:
-    return "-frozen-emb" if args.freeze_embeddings else ""
+    """Names the LM settings that differ from the study's main ones (adapted-800-frozen-emb, ...-task-only)."""
+    suffix = "-frozen-emb" if args.freeze_embeddings else ""
+    if args.lm_learning_rate != DEFAULT_LM_LR:
+        suffix += f"-lr{args.lm_learning_rate:g}"
+    if args.lm_corpus == "task":
+        suffix += "-task-only"
+    return suffix
 
 
 def collect_runs(out: Path, domains: list[str], args: argparse.Namespace) -> list[dict]:
@@ -162,9 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets_for", nargs="+", default=None,
                         help="domains that get every budget (others get only the largest); default: all")
     parser.add_argument("--pregen_epochs", type=int, default=3)
+    parser.add_argument("--lm_epochs", type=int, default=None,
+                        help="passes of LM fine-tuning (default: --pregen_epochs; --max_steps stops it first)")
     parser.add_argument("--max_seq_len", type=int, default=128, help="of the pregenerated LM instances")
     parser.add_argument("--head_warmup_steps", type=int, default=100)
-    parser.add_argument("--lm_learning_rate", type=float, default=5e-5)
+    parser.add_argument("--lm_learning_rate", type=float, default=DEFAULT_LM_LR)
+    parser.add_argument("--lm_corpus", choices=["reviews+task", "task"], default="reviews+task",
+                        help="LM text: the reviews plus the task's training sentences, or the latter alone (TAPT)")
     parser.add_argument("--atsc_steps", type=int, default=800)
     parser.add_argument("--atsc_warmup_steps", type=int, default=120)
     parser.add_argument("--seed", type=int, default=42, help="seed of pregeneration and LM fine-tuning")
@@ -182,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         with timer(timings, f"{domain}/prepare_s"):
             prepare_domain(out, domain)
         with timer(timings, f"{domain}/pregenerate_s"):
-            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed, args.max_seq_len)
+            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed, args.max_seq_len, args.lm_corpus)
         budgets = args.lm_budgets if args.budgets_for is None or domain in args.budgets_for else [max(args.lm_budgets)]
         encoders = {}
         for steps in sorted(budgets, reverse=True):  # the largest budget first: the main comparison

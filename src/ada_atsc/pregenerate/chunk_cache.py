@@ -30,7 +30,7 @@ import numpy as np
 
 LOCAL_NORMALIZERS = {"BertNormalizer", "Lowercase", "NFD", "NFC", "NFKD", "NFKC", "StripAccents"}
 LOCAL_PRE_TOKENIZERS = {"BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Punctuation", "Digits"}
-DEFAULT_MAX_ENTRIES = 1 << 18
+DEFAULT_MAX_ENTRIES = 1 << 17  # full: +54 MB for random words (worst case)
 
 
 def _step_types(component: dict | None) -> list[str]:
