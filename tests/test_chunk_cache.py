@@ -102,3 +102,12 @@ def test_read_line_blocks_reports_bad_lines(tmp_path: Path):
     blocks = list(read_line_blocks(str(path), 0, path.stat().st_size, 1 << 20))
     assert [b[0] for b in blocks] == [["ok", "\ufffd( bad", "fine", "\ufffd"]]
     assert blocks[0][2] == [1, 3]
+
+
+def test_whole_lines_are_not_kept_but_words_are(info, backend):
+    cache = ChunkCache(backend, info.token_dtype, False)
+    line = "tab\tseparated line that cannot be split into words safely " * 2
+    texts = [line, "good food", line]
+    np.testing.assert_array_equal(cache.encode(texts)[0], encode_lines(backend, texts, False, info.token_dtype)[0])
+    assert set(cache.index) == {"good", "food"}
+    assert cache.misses == 3  # the long line was tokenised once for the batch, then forgotten

@@ -30,6 +30,7 @@ import numpy as np
 
 LOCAL_NORMALIZERS = {"BertNormalizer", "Lowercase", "NFD", "NFC", "NFKD", "NFKC", "StripAccents"}
 LOCAL_PRE_TOKENIZERS = {"BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Punctuation", "Digits"}
+MAX_CACHED_CHARS = 48
 DEFAULT_MAX_ENTRIES = 1 << 17  # full: +54 MB for random words (worst case)
 
 
@@ -101,7 +102,13 @@ class ChunkCache:
         return token_ids, cont, line_lengths
 
     def _add(self, new: list[str]) -> None:
-        """Tokenise unseen chunks and append them; those past ``max_entries`` are dropped after the batch."""
+        """Tokenise unseen chunks and append them.
+
+        Kept for good: chunks of at most ``MAX_CACHED_CHARS`` while there is room (words; a whole line that
+        could not be split is rarely seen twice). The others are forgotten after the batch. Kept entries come
+        first, so they always form a prefix of the arrays.
+        """
+        new = sorted(new, key=lambda chunk: len(chunk) > MAX_CACHED_CHARS)  # stable: short ones first
         if self.whole_word:
             encodings = self.tokenizer.encode_batch(new, add_special_tokens=False)
         else:
@@ -119,7 +126,7 @@ class ChunkCache:
                 self.cont[self._end + 1:self._end + len(ids)] = (words[1:] == words[:-1]) & (words[1:] >= 0)
             self._end += len(ids)
             self.index[chunk] = entry
-            if entry < self.max_entries:
+            if entry < self.max_entries and len(chunk) <= MAX_CACHED_CHARS and entry == self.entries:
                 self.entries = entry + 1
                 self.used = self._end
             else:
