@@ -82,7 +82,7 @@ def test_index_is_the_same_with_and_without_cache_and_block_size(tmp_path, info)
                 out = tmp_path / f"index-{cache}-{block}-{whole_word}"
                 index = build_index(corpus, info, out, whole_word=whole_word, progress=False, chunk_cache=cache,
                                     block_bytes=block)
-                names = ["tokens", "sent_off", "is_last", "doc_sent"] + (["cont"] if whole_word else [])
+                names = ["tokens", "sent_off", "sent_info", "doc_sent"] + (["cont"] if whole_word else [])
                 results[cache, block, whole_word] = (
                     {name: (out / f"{name}.bin").read_bytes() for name in names},
                     (index.num_sentences, index.num_documents, index.non_utf8_lines, index.empty_sentences),

@@ -8,7 +8,9 @@ Files in the index folder (``n`` sentences, ``d`` documents, ``t`` tokens):
 - ``tokens.bin``   (``t``, uint16/uint32) token ids of all sentences, in corpus order
 - ``cont.bin``     (``t``, uint8) 1 where a token continues the previous token's word (whole-word masking)
 - ``sent_off.bin`` (``n + 1``, int64) token offset of each sentence
-- ``is_last.bin``  (``n``, uint8) 1 for the last sentence of a document
+- ``sent_info.bin`` (``n``, uint16) per sentence: its token count (saturated at 32767) in the low 15 bits,
+  and bit 15 set for the last sentence of a document. Workers hold this one array in memory (2 bytes a
+  sentence) to find where a random segment B ends; tokens and offsets are read from disk.
 - ``doc_sent.bin`` (``d + 1``, int64) sentence offset of each document
 """
 
@@ -149,7 +151,7 @@ class CorpusIndex:
             "tokens": self.token_dtype,
             "cont": np.uint8,
             "sent_off": np.int64,
-            "is_last": np.uint8,
+            "sent_info": np.uint16,
             "doc_sent": np.int64,
         }
         path = self.path(f"{name}.bin")
@@ -166,7 +168,7 @@ class CorpusIndex:
 
     def memmap_dtype(self, name: str) -> np.dtype:
         return np.dtype(
-            {"tokens": self.token_dtype, "cont": "u1", "sent_off": "i8", "is_last": "u1", "doc_sent": "i8"}[name]
+            {"tokens": self.token_dtype, "cont": "u1", "sent_off": "i8", "sent_info": "u2", "doc_sent": "i8"}[name]
         )
 
 
@@ -357,6 +359,62 @@ def _append_shifted(out, path: str, shift: int, chunk: int = 1 << 20) -> None:
             out.write((values + shift).tobytes())
 
 
+SENTENCE_LENGTH_MASK = 0x7FFF
+LAST_IN_DOCUMENT = 0x8000
+
+
+def write_sentence_info(directory: Path, doc_sent: np.ndarray, sentences: int, chunk: int = 1 << 20) -> None:
+    """``sent_info.bin`` from ``sent_off.bin`` (streamed in chunks) and the document offsets."""
+    with open(directory / "sent_off.bin", "rb") as offsets, open(directory / "sent_info.bin", "wb") as out:
+        previous = np.fromfile(offsets, dtype=np.int64, count=1)
+        first = 0
+        while first < sentences:
+            following = np.fromfile(offsets, dtype=np.int64, count=min(chunk, sentences - first))
+            lengths = np.diff(np.concatenate([previous, following]))
+            info = np.minimum(lengths, SENTENCE_LENGTH_MASK).astype(np.uint16)
+            ends = doc_sent[1:] - 1
+            ends = ends[(ends >= first) & (ends < first + following.size)] - first
+            info[ends] |= LAST_IN_DOCUMENT
+            out.write(info.tobytes())
+            previous = following[-1:]
+            first += following.size
+
+
+class SpanReader:
+    """Reads scattered token ranges with ``pread``, without memory-mapping the index.
+
+    A memory map would do, but this kernel maps whole 2 MB page-cache folios on each touch: a few hundred
+    random segment B's per block would map the entire token file into the worker (RSS growing with the
+    corpus). ``pread`` copies only the bytes asked for.
+    """
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+        self.fds = {name: os.open(index.path(f"{name}.bin"), os.O_RDONLY)
+                    for name in ("tokens", "sent_off", "cont") if index.path(f"{name}.bin").exists()}
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds = {}
+
+    def sentence_spans(self, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Token offsets ``[b0, b1)`` of ``counts[i]`` sentences from sentence ``starts[i]`` on."""
+        fd = self.fds["sent_off"]
+        buffers = [os.pread(fd, (n + 1) * 8, s * 8) for s, n in zip(starts.tolist(), counts.tolist())]
+        first = np.fromiter((int.from_bytes(b[:8], "little", signed=True) for b in buffers), np.int64, len(buffers))
+        last = np.fromiter((int.from_bytes(b[-8:], "little", signed=True) for b in buffers), np.int64, len(buffers))
+        return first, last
+
+    def ranges(self, name: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The values of array ``name`` at ``[starts[i], ends[i])`` for every i, concatenated."""
+        dtype = self.index.memmap_dtype(name)
+        size = dtype.itemsize
+        fd = self.fds[name]
+        data = b"".join(os.pread(fd, (e - s) * size, s * size) for s, e in zip(starts.tolist(), ends.tolist()))
+        return np.frombuffer(data, dtype=dtype)
+
+
 def _cache_stats(results: list[dict]) -> dict:
     lookups = sum(r.get("chunk_lookups", 0) for r in results)
     misses = sum(r.get("chunk_misses", 0) for r in results)
@@ -434,10 +492,8 @@ def build_index(
             "(segment B of a random next-sentence pair must come from another document)"
         )
     doc_sent = np.fromfile(directory / "doc_sent.bin", dtype=np.int64)
-    is_last = np.zeros(sentences, dtype=np.uint8)
-    is_last[doc_sent[1:] - 1] = 1
-    is_last.tofile(directory / "is_last.bin")
-    del is_last, doc_sent
+    write_sentence_info(directory, doc_sent, sentences)
+    del doc_sent
     bad = sum(r["bad"] for r in results)
     if bad:
         first = next(i for i, r in enumerate(results) if r["bad"])

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .corpus_index import CorpusIndex
+from .corpus_index import CorpusIndex, SpanReader
 from .format import BINARY_FIELDS, NpyAppender
 from .recipe import (
     CLS,
@@ -30,7 +30,7 @@ from .recipe import (
     pair_gather_index,
     plan_packed,
     plan_pairs,
-    resolve_random_b,
+    random_b_sentence_counts,
     truncate_pairs,
 )
 
@@ -77,6 +77,8 @@ class BlockOutput:
 
 def generate_block(
     index: CorpusIndex,
+    reader: SpanReader,
+    sent_info: np.ndarray,
     cfg: RecipeConfig,
     random_ids: np.ndarray,
     seed: int,
@@ -85,12 +87,18 @@ def generate_block(
     doc_lo: int,
     doc_hi: int,
 ) -> BlockOutput:
-    """All instances of documents ``[doc_lo, doc_hi)`` for one epoch."""
+    """All instances of documents ``[doc_lo, doc_hi)`` for one epoch.
+
+    The block's own tokens are read in one piece; each random segment B is read on its own (``reader``).
+    Positions are global token offsets until the gather, which indexes ``block tokens + B tokens``.
+    """
     rng, prng = block_generators(seed, epoch, block)
     doc_sent = index.read("doc_sent", doc_lo, doc_hi + 1)
     s_lo, s_hi = int(doc_sent[0]), int(doc_sent[-1])
     sent_off_local = index.read("sent_off", s_lo, s_hi + 1)
-    tokens = index.memmap("tokens")
+    t_lo, t_hi = int(sent_off_local[0]), int(sent_off_local[-1])
+    names = ("tokens", "cont") if cfg.whole_word_mask else ("tokens",)
+    pieces = {name: [index.read(name, t_lo, t_hi)] for name in names}
     stats = dict.fromkeys(STAT_KEYS, 0)
     if cfg.mlm_only:
         max_len = cfg.max_seq_len - 2
@@ -98,6 +106,7 @@ def generate_block(
         stream = packed_stream(doc_bounds)
         starts, ends, short = plan_packed(prng, stream, max_len, cfg.short_seq_prob)
         gather, lengths = packed_gather_index(stream, starts, ends)
+        gather = np.where(gather >= 0, gather - t_lo, gather)
         seg_b = np.zeros(lengths.size, dtype=np.int64)
         nsp = np.full(lengths.size, -1, dtype=np.int64)
         stats["targets"] += int(starts.size)
@@ -109,13 +118,15 @@ def generate_block(
             prng, doc_sent, sent_off_local.tolist(), s_lo, index.num_sentences, max_num, cfg.short_seq_prob
         )
         rows = np.flatnonzero(plan.is_random)
-        sent_off = index.memmap("sent_off")
-        is_last = index.memmap("is_last")
-        b0, b1 = resolve_random_b(plan.random_start[rows], plan.random_target[rows], sent_off, is_last, max_num)
-        del sent_off, is_last
+        counts = random_b_sentence_counts(plan.random_start[rows], plan.random_target[rows], sent_info, max_num)
+        b0, b1 = reader.sentence_spans(plan.random_start[rows], counts)
         plan.b0[rows], plan.b1[rows] = b0, b1
+        for name in names:  # the random B's tokens follow the block's own in the gather source
+            pieces[name].append(reader.ranges(name, b0, b1))
+        shift_b = np.full(plan.b0.size, -t_lo, dtype=np.int64)
+        shift_b[rows] = (t_hi - t_lo) + np.concatenate([[0], np.cumsum(b1 - b0)[:-1]]) - b0
         a0, a1, b0, b1 = truncate_pairs(rng, plan.a0, plan.a1, plan.b0, plan.b1, max_num)
-        gather, lengths = pair_gather_index(a0, a1, b0, b1)
+        gather, lengths = pair_gather_index(a0 - t_lo, a1 - t_lo, b0 + shift_b, b1 + shift_b)
         seg_b = a1 - a0 + 2
         nsp = plan.is_random.astype(np.int64)
         stats["targets"] += plan.documents
@@ -124,17 +135,15 @@ def generate_block(
         stats["random_next"] += int(plan.is_random.sum())
     special = gather < 0
     safe = np.where(special, 0, gather)
-    ids = np.asarray(tokens[safe], dtype=np.int64)
+    source = {name: np.concatenate(parts) if len(parts) > 1 else parts[0] for name, parts in pieces.items()}
+    ids = source["tokens"][safe].astype(np.int64) if source["tokens"].size else np.zeros(safe.size, np.int64)
     ids[gather == CLS] = cfg.cls_id
     ids[gather == SEP] = cfg.sep_id
     if cfg.whole_word_mask:
-        cont = index.memmap("cont")
-        word_start = ~np.asarray(cont[safe], dtype=bool)
-        del cont
+        word_start = ~(source["cont"][safe].astype(bool))
     else:
         word_start = np.ones(ids.size, dtype=bool)
     word_start[1:] |= special[:-1]  # a word never continues across [CLS]/[SEP] or a truncated front
-    del tokens
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     k = num_to_mask(lengths, cfg.masked_lm_prob, cfg.max_predictions_per_seq)
     masked = mask_instances(rng, ids, offsets, special, word_start, k, random_ids, cfg.mask_id)
@@ -212,6 +221,8 @@ def run_shard(job: dict[str, Any]) -> dict:
     else:
         writer = BinaryShardWriter(prefix, field_dtypes(cfg, index.token_dtype))
     totals = dict.fromkeys(STAT_KEYS, 0)
+    reader = SpanReader(index)
+    sent_info = np.fromfile(index.path("sent_info.bin"), dtype=np.uint16)  # 2 bytes a sentence
     bar = None
     if job.get("progress"):
         from tqdm import tqdm
@@ -219,7 +230,8 @@ def run_shard(job: dict[str, Any]) -> dict:
         bar = tqdm(total=len(job["blocks"]), desc=f"epoch {job['epoch']}", unit=" blocks")
     try:
         for block, doc_lo, doc_hi in job["blocks"]:
-            out = generate_block(index, cfg, random_ids, job["seed"], job["epoch"], block, doc_lo, doc_hi)
+            out = generate_block(index, reader, sent_info, cfg, random_ids, job["seed"], job["epoch"], block,
+                                 doc_lo, doc_hi)
             writer.write(out)
             for key, value in out.stats.items():
                 totals[key] += value
@@ -227,6 +239,7 @@ def run_shard(job: dict[str, Any]) -> dict:
                 bar.update(1)
     finally:
         writer.close()
+        reader.close()
         if bar is not None:
             bar.close()
     return totals

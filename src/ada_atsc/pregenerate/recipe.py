@@ -123,31 +123,30 @@ def plan_pairs(
     )
 
 
-def resolve_random_b(
+def random_b_sentence_counts(
     starts: np.ndarray,
     targets: np.ndarray,
-    sent_off: np.ndarray,
-    is_last: np.ndarray,
+    sent_info: np.ndarray,
     window: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Token range of each random B: from its start sentence on, until ``target`` tokens or its document ends.
+) -> np.ndarray:
+    """How many sentences each random B takes: from its start sentence on, until ``target`` tokens or the end
+    of its document.
 
-    Reads a window of ``window + 1`` sentence offsets per B (every sentence has a token, so ``window`` >=
-    the target is always enough); only those pages of the memory-mapped index are touched.
+    ``sent_info`` is the index's per-sentence array (token count in the low 15 bits, saturated; bit 15 marks a
+    document's last sentence). Looks at ``window`` sentences per B: every sentence has a token, so ``window``
+    >= the target is always enough; a saturated count already exceeds any target, so the answer is exact.
     """
     if starts.size == 0:
-        return starts.copy(), starts.copy()
-    n_sent = is_last.shape[0]
-    steps = np.arange(window + 1)
-    rows = np.minimum(starts[:, None] + steps, n_sent)
-    offs = np.asarray(sent_off[rows], dtype=np.int64)
-    last = np.asarray(is_last[np.minimum(rows[:, :window], n_sent - 1)], dtype=bool)
-    gained = offs - offs[:, :1]
-    reached = gained[:, 1:] >= np.maximum(targets, 1)[:, None]  # column j: after j+1 sentences
+        return starts.copy()
+    n_sent = sent_info.shape[0]
+    rows = np.minimum(starts[:, None] + np.arange(window), n_sent - 1)
+    info = sent_info[rows]
+    gained = np.cumsum(info & 0x7FFF, axis=1, dtype=np.int64)  # column j: after j+1 sentences
+    reached = gained >= np.maximum(targets, 1)[:, None]
+    last = (info & 0x8000) != 0
     n_reach = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, window)
     n_doc = np.where(last.any(axis=1), last.argmax(axis=1) + 1, window)
-    used = np.minimum(n_reach, n_doc)
-    return offs[:, 0], offs[np.arange(starts.size), used]
+    return np.minimum(n_reach, n_doc)
 
 
 def truncate_pairs(
