@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ada_atsc.errors import AdaError
 from ada_atsc.pregenerate import count_epochs, open_epoch, read_epoch_metrics, tokenizer_fingerprint
 from ada_atsc.pregenerate.corpus_index import build_tokenizer_info
 from ada_atsc.pregenerate.format import BINARY_FIELDS, field_path, metrics_path
 from ada_atsc.pregenerate.pipeline import pregenerate
-from ada_atsc.pregenerate.recipe import RecipeConfig, truncate_pairs
+from ada_atsc.pregenerate.recipe import RecipeConfig, random_b_sentence_counts, truncate_pairs
 
 WORDS = "the food was great and service slow but staff friendly pizza pasta wine dinner place menu".split()
 ODD = ["zyx", "qwv", "kjh"]  # not in the tiny vocabulary: split into several word pieces
@@ -326,3 +328,26 @@ def test_cli_with_the_2019_flags(tmp_path, tiny_bert_dir, monkeypatch, capsys):
     assert "overwrite_output_dir" in capsys.readouterr().err
     assert main([*argv[:5], "--bert_model", "no-such/model-xyz", "--overwrite_output_dir"]) == 2
     assert "pass the path of a local model directory" in capsys.readouterr().err
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.booleans()), min_size=1, max_size=60), st.data())
+def test_random_b_sentence_counts_match_a_plain_loop(sentences, data):
+    """Sentences taken by a random B: from its start, until the target is reached or its document ends."""
+    lengths = [n for n, _ in sentences]
+    last = [end for _, end in sentences]
+    last[-1] = True  # the corpus ends a document
+    info = np.asarray([min(n, 0x7FFF) | (0x8000 if end else 0) for n, end in zip(lengths, last)], dtype=np.uint16)
+    window = data.draw(st.integers(1, 30))
+    starts = np.asarray(data.draw(st.lists(st.integers(0, len(lengths) - 1), min_size=1, max_size=10)))
+    targets = np.asarray(data.draw(st.lists(st.integers(0, window), min_size=starts.size, max_size=starts.size)))
+    expected = []
+    for s, target in zip(starts, targets):
+        got = taken = 0
+        for j in range(s, min(s + window, len(lengths))):
+            got += lengths[j]
+            taken += 1
+            if got >= max(target, 1) or last[j]:
+                break
+        expected.append(taken)
+    np.testing.assert_array_equal(random_b_sentence_counts(starts, targets, info, window), expected)
