@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import TrainerCallback
+from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, TrainerCallback
 
 from ada_atsc.cli import main, parse_args
 from ada_atsc.errors import AdaError
@@ -245,7 +245,16 @@ def test_mlm_only_data_trains_a_masked_lm(tiny_bert_dir, tmp_path):
     assert main(["lm-finetune", "--pregenerated_data", str(data), "--bert_model", str(tiny_bert_dir),
                  "--output_dir", str(out), "--epochs", "1", "--max_steps", "2", *FAST]) == 0
     assert json.loads((out / "config.json").read_text())["architectures"] == ["BertForMaskedLM"]
-    assert not any(k.startswith("cls.seq_relationship") for k in _weights(out))
+    saved = _weights(out)
+    assert not any(k.startswith("cls.seq_relationship") for k in saved)
+    # masked LM does not train the pooler, and BertForMaskedLM has none: the base model's is carried over,
+    # so a classifier built on the adapted encoder does not start from a random pooler
+    base = _weights(tiny_bert_dir)
+    classifier = AutoModelForSequenceClassification.from_pretrained(out, num_labels=3)
+    for name in ("weight", "bias"):
+        assert torch.equal(saved[f"bert.pooler.dense.{name}"], base[f"bert.pooler.dense.{name}"])
+        assert torch.equal(getattr(classifier.bert.pooler.dense, name).detach(), base[f"bert.pooler.dense.{name}"])
+    assert AutoModelForMaskedLM.from_pretrained(out) is not None  # the extra pooler keys are ignored there
 
 
 def test_simple_command_end_to_end(tiny_bert_dir, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,9 +115,28 @@ class SparseBertForPreTraining(_StandardNameMixin, BertForPreTraining):
 
 
 class SparseBertForMaskedLM(_StandardNameMixin, BertForMaskedLM):
-    """``BertForMaskedLM`` whose training loss projects only masked positions (masked LM alone)."""
+    """``BertForMaskedLM`` whose training loss projects only masked positions (masked LM alone).
+
+    ``BertForMaskedLM`` has no pooler, so a masked-LM-only run would save a model without one and a
+    classifier built on it would start from a random pooler. The base checkpoint's pooler (untouched by
+    masked LM) is kept in ``carried_pooler`` and written back into the saved weights.
+    """
 
     standard_architecture = "BertForMaskedLM"
+    carried_pooler: dict[str, torch.Tensor] | None = None
+
+    def save_pretrained(self, save_directory, *args, **kwargs):  # noqa: D401 - same contract as the parent
+        result = super().save_pretrained(save_directory, *args, **kwargs)
+        weights = Path(save_directory) / "model.safetensors"
+        if self.carried_pooler and weights.is_file():
+            from safetensors.torch import load_file, save_file
+
+            tensors = load_file(str(weights))
+            tensors.update({f"bert.pooler.{name}": t.contiguous() for name, t in self.carried_pooler.items()})
+            partial = weights.with_name(f".{weights.name}.tmp")
+            save_file(tensors, str(partial), metadata={"format": "pt"})
+            os.replace(partial, weights)
+        return result
 
     def forward(
         self,
@@ -155,6 +175,18 @@ class LoadedModel:
     newly_initialised: list[str]
 
 
+def checkpoint_pooler(path: str | Path) -> dict[str, torch.Tensor]:
+    """The pooler weights of a single-file BERT checkpoint (bare ``BertModel`` or ``bert.``-prefixed), if any."""
+    weights = Path(path) / "model.safetensors"
+    if not weights.is_file():
+        return {}
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as handle:
+        return {key.split("pooler.", 1)[1]: handle.get_tensor(key) for key in handle.keys()
+                if key.removeprefix("bert.").startswith("pooler.")}
+
+
 def load_pretraining_model(path: str, *, with_nsp: bool, seed: int, attn_implementation: str = "sdpa") -> LoadedModel:
     """Load ``path`` for masked LM (+ next sentence when ``with_nsp`` and the family has one).
 
@@ -181,6 +213,8 @@ def load_pretraining_model(path: str, *, with_nsp: bool, seed: int, attn_impleme
         model, info = cls.from_pretrained(path, attn_implementation=attn_implementation, output_loading_info=True)
     except (OSError, ValueError, RuntimeError) as exc:
         raise AdaError(f"{path}: cannot load the model weights: {str(exc).splitlines()[0]}") from exc
+    if isinstance(model, SparseBertForMaskedLM):
+        model.carried_pooler = checkpoint_pooler(path)
     missing = sorted(info.get("missing_keys", []))
     if missing:
         log.info("newly initialised (not in the checkpoint): %s", ", ".join(missing))
