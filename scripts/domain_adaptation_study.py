@@ -71,11 +71,13 @@ def prepare_domain(out: Path, domain: str) -> None:
               "--no_progress"])
 
 
-def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_seq_len: int, corpus: str) -> Path:
+def pregenerate(out: Path, domain: str, model: str, epochs: int, seed: int, max_seq_len: int, corpus: str,
+                mlm_only: bool) -> Path:
     name = domain if corpus == "reviews+task" else f"{domain}-task"
-    pregen = out / "pregenerated" / name
+    pregen = out / "pregenerated" / (name + ("-mlm" if mlm_only else ""))
     if not (pregen / f"epoch_{epochs - 1}_metrics.json").exists():
         call(["pregenerate", "--train_corpus", str(out / "corpus" / f"{name}.txt"), "--bert_model", model,
+              *(["--mlm_only"] if mlm_only else []),
               "--do_lower_case", "--output_dir", str(pregen), "--epochs_to_generate", str(epochs), "--max_seq_len", str(max_seq_len),
               "--seed", str(seed), "--overwrite_output_dir", "--no_progress"])
     return pregen
@@ -101,6 +103,8 @@ def variant_suffix(args: argparse.Namespace) -> str:
         suffix += f"-lr{args.lm_learning_rate:g}"
     if args.lm_corpus == "task":
         suffix += "-task-only"
+    if args.lm_objective == "mlm":
+        suffix += "-mlm-only"
     return suffix
 
 
@@ -181,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm_learning_rate", type=float, default=DEFAULT_LM_LR)
     parser.add_argument("--lm_corpus", choices=["reviews+task", "task"], default="reviews+task",
                         help="LM text: the reviews plus the task's training sentences, or the latter alone (TAPT)")
+    parser.add_argument("--lm_objective", choices=["mlm+nsp", "mlm"], default="mlm+nsp",
+                        help="masked LM + next sentence (the paper), or masked LM alone (pooler kept as it was)")
     parser.add_argument("--atsc_steps", type=int, default=800)
     parser.add_argument("--atsc_warmup_steps", type=int, default=120)
     parser.add_argument("--seed", type=int, default=42, help="seed of pregeneration and LM fine-tuning")
@@ -198,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         with timer(timings, f"{domain}/prepare_s"):
             prepare_domain(out, domain)
         with timer(timings, f"{domain}/pregenerate_s"):
-            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed, args.max_seq_len, args.lm_corpus)
+            pregen = pregenerate(out, domain, model, args.pregen_epochs, args.seed, args.max_seq_len, args.lm_corpus,
+                                 args.lm_objective == "mlm")
         budgets = args.lm_budgets if args.budgets_for is None or domain in args.budgets_for else [max(args.lm_budgets)]
         encoders = {}
         for steps in sorted(budgets, reverse=True):  # the largest budget first: the main comparison
