@@ -1,7 +1,8 @@
 """First pass: stream the corpus once, tokenise it in batches and store it as flat arrays on disk.
 
-The generator then reads documents and the random "other document" for segment B from these memory-mapped
-arrays, so memory stays flat however large the corpus is. No pickle or shelf: raw little-endian arrays.
+The generator then reads each block of documents, and each random "other document" for segment B, from these
+arrays with plain reads (:class:`SpanReader`), so memory stays flat however large the corpus is. No pickle or
+shelf: raw little-endian arrays. Each distinct chunk of text is tokenised once (:mod:`.chunk_cache`).
 
 Files in the index folder (``n`` sentences, ``d`` documents, ``t`` tokens):
 
@@ -145,28 +146,14 @@ class CorpusIndex:
     def path(self, name: str) -> Path:
         return Path(self.directory) / name
 
-    def memmap(self, name: str) -> np.ndarray:
-        """Open one array read-only; callers drop the map after each block so resident pages are released."""
-        dtypes = {
-            "tokens": self.token_dtype,
-            "cont": np.uint8,
-            "sent_off": np.int64,
-            "sent_info": np.uint16,
-            "doc_sent": np.int64,
-        }
-        path = self.path(f"{name}.bin")
-        if path.stat().st_size == 0:
-            return np.zeros(0, dtype=dtypes[name])
-        return np.memmap(path, dtype=dtypes[name], mode="r")
-
     def read(self, name: str, start: int, stop: int) -> np.ndarray:
-        """Copy ``[start, stop)`` of one array into memory (a plain read, no lasting mapping)."""
-        dtype = np.dtype(self.memmap_dtype(name))
+        """Copy ``[start, stop)`` of one array into memory (a plain read: the index is never memory-mapped)."""
+        dtype = self.dtype(name)
         with open(self.path(f"{name}.bin"), "rb") as handle:
             handle.seek(start * dtype.itemsize)
             return np.fromfile(handle, dtype=dtype, count=stop - start)
 
-    def memmap_dtype(self, name: str) -> np.dtype:
+    def dtype(self, name: str) -> np.dtype:
         return np.dtype(
             {"tokens": self.token_dtype, "cont": "u1", "sent_off": "i8", "sent_info": "u2", "doc_sent": "i8"}[name]
         )
@@ -408,7 +395,7 @@ class SpanReader:
 
     def ranges(self, name: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """The values of array ``name`` at ``[starts[i], ends[i])`` for every i, concatenated."""
-        dtype = self.index.memmap_dtype(name)
+        dtype = self.index.dtype(name)
         size = dtype.itemsize
         fd = self.fds[name]
         data = b"".join(os.pread(fd, (e - s) * size, s * size) for s, e in zip(starts.tolist(), ends.tolist()))
