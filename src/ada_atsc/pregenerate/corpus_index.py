@@ -350,18 +350,18 @@ SENTENCE_LENGTH_MASK = 0x7FFF
 LAST_IN_DOCUMENT = 0x8000
 
 
-def write_sentence_info(directory: Path, doc_sent: np.ndarray, sentences: int, chunk: int = 1 << 20) -> None:
+def write_sentence_info(directory: Path, doc_sent: np.ndarray, sentences: int, chunk: int = 1 << 18) -> None:
     """``sent_info.bin`` from ``sent_off.bin`` (streamed in chunks) and the document offsets."""
+    ends = doc_sent[1:] - 1  # the last sentence of each document, ascending
     with open(directory / "sent_off.bin", "rb") as offsets, open(directory / "sent_info.bin", "wb") as out:
         previous = np.fromfile(offsets, dtype=np.int64, count=1)
         first = 0
         while first < sentences:
             following = np.fromfile(offsets, dtype=np.int64, count=min(chunk, sentences - first))
-            lengths = np.diff(np.concatenate([previous, following]))
+            lengths = np.diff(following, prepend=previous)
             info = np.minimum(lengths, SENTENCE_LENGTH_MASK).astype(np.uint16)
-            ends = doc_sent[1:] - 1
-            ends = ends[(ends >= first) & (ends < first + following.size)] - first
-            info[ends] |= LAST_IN_DOCUMENT
+            lo, hi = np.searchsorted(ends, [first, first + following.size])
+            info[ends[lo:hi] - first] |= LAST_IN_DOCUMENT
             out.write(info.tobytes())
             previous = following[-1:]
             first += following.size
