@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         budgets = args.lm_budgets if args.budgets_for is None or domain in args.budgets_for else [max(args.lm_budgets)]
         encoders = {}
         for steps in sorted(budgets, reverse=True):  # the largest budget first: the main comparison
-            with timer(timings, f"{domain}/lm_finetune_{steps}_s"):
+            with timer(timings, f"{domain}/lm_finetune_{steps}{variant_suffix(args)}_s"):
                 encoders[f"adapted-{steps}{variant_suffix(args)}"] = str(lm_finetune(out, domain, model, pregen, steps, args))
         encoders["plain"] = model
         for name, encoder in encoders.items():
