@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,18 +124,11 @@ class SparseBertForMaskedLM(_StandardNameMixin, BertForMaskedLM):
     standard_architecture = "BertForMaskedLM"
     carried_pooler: dict[str, torch.Tensor] | None = None
 
-    def save_pretrained(self, save_directory, *args, **kwargs):  # noqa: D401 - same contract as the parent
-        result = super().save_pretrained(save_directory, *args, **kwargs)
-        weights = Path(save_directory) / "model.safetensors"
-        if self.carried_pooler and weights.is_file():
-            from safetensors.torch import load_file, save_file
-
-            tensors = load_file(str(weights))
-            tensors.update({f"bert.pooler.{name}": t.contiguous() for name, t in self.carried_pooler.items()})
-            partial = weights.with_name(f".{weights.name}.tmp")
-            save_file(tensors, str(partial), metadata={"format": "pt"})
-            os.replace(partial, weights)
-        return result
+    def save_pretrained(self, save_directory, *args, state_dict=None, **kwargs):  # noqa: D401 - parent's contract
+        if self.carried_pooler:
+            state_dict = dict(self.state_dict() if state_dict is None else state_dict)
+            state_dict.update({f"bert.pooler.{name}": t for name, t in self.carried_pooler.items()})
+        return super().save_pretrained(save_directory, *args, state_dict=state_dict, **kwargs)
 
     def forward(
         self,

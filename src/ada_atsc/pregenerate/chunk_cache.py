@@ -55,6 +55,26 @@ def tokenizer_is_chunk_local(backend_json: str) -> bool:
     return not any(any(c.isspace() for c in token.get("content", "")) for token in backend.get("added_tokens", []))
 
 
+def encode_lines(tokenizer: Any, texts: list[str], whole_word: bool, dtype: np.dtype) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, word-continuation flags and per-line token counts of ``texts``, by the tokenizer alone."""
+    if whole_word:
+        encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+    else:
+        encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+    lens = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    ids = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings), dtype=dtype, count=int(lens.sum()))
+    cont = np.zeros(ids.size, dtype=np.uint8)
+    if whole_word and ids.size > 1:
+        words = np.fromiter(
+            (-1 if w is None else w for e in encodings for w in e.word_ids), dtype=np.int64, count=ids.size
+        )
+        cont[1:] = (words[1:] == words[:-1]) & (words[1:] >= 0)
+        line_starts = np.cumsum(lens)[:-1]
+        cont[line_starts[line_starts < ids.size]] = 0
+    return ids, cont, lens
+
+
 class ChunkCache:
     """Chunk -> token ids (and word-continuation flags) in flat arrays, looked up a batch of lines at a time."""
 
@@ -109,29 +129,20 @@ class ChunkCache:
         first, so they always form a prefix of the arrays.
         """
         new = sorted(new, key=lambda chunk: len(chunk) > MAX_CACHED_CHARS)  # stable: short ones first
-        if self.whole_word:
-            encodings = self.tokenizer.encode_batch(new, add_special_tokens=False)
-        else:
-            encodings = self.tokenizer.encode_batch_fast(new, add_special_tokens=False)
-        first = self._count
-        for k, (chunk, encoding) in enumerate(zip(new, encodings)):
-            entry = first + k
-            ids = encoding.ids
-            self._reserve(entry + 1, self._end + len(ids))
-            self.start[entry] = self._end
-            self.length[entry] = len(ids)
-            self.tokens[self._end:self._end + len(ids)] = ids
-            if self.whole_word and len(ids) > 1:
-                words = np.array([-1 if w is None else w for w in encoding.word_ids], dtype=np.int64)
-                self.cont[self._end + 1:self._end + len(ids)] = (words[1:] == words[:-1]) & (words[1:] >= 0)
-            self._end += len(ids)
-            self.index[chunk] = entry
-            if entry < self.max_entries and len(chunk) <= MAX_CACHED_CHARS and entry == self.entries:
-                self.entries = entry + 1
-                self.used = self._end
-            else:
-                self._batch_only.append(chunk)
-        self._count = first + len(new)
+        ids, cont, lengths = encode_lines(self.tokenizer, new, self.whole_word, self.tokens.dtype)
+        first, end = self._count, self._end + ids.size
+        self._reserve(first + len(new), end)
+        self.start[first:first + len(new)] = self._end + np.cumsum(lengths) - lengths
+        self.length[first:first + len(new)] = lengths
+        self.tokens[self._end:end] = ids
+        self.cont[self._end:end] = cont  # each chunk starts a word: encode_lines gives 0 at line starts
+        self.index.update(zip(new, range(first, first + len(new))))
+        # called once a batch, when the arrays hold only kept entries: the short chunks that fit stay for good
+        keep = min(sum(len(chunk) <= MAX_CACHED_CHARS for chunk in new), max(self.max_entries - first, 0))
+        self.entries = first + keep
+        self.used = self._end + int(lengths[:keep].sum())
+        self._batch_only.extend(new[keep:])
+        self._count, self._end = first + len(new), end
 
     def _forget_batch_entries(self) -> None:
         for chunk in self._batch_only:

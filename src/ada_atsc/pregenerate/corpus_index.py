@@ -17,7 +17,6 @@ Files in the index folder (``n`` sentences, ``d`` documents, ``t`` tokens):
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import os
@@ -31,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdaError
-from .chunk_cache import ChunkCache, tokenizer_is_chunk_local
+from .chunk_cache import ChunkCache, encode_lines, tokenizer_is_chunk_local
+from .recipe import LAST_IN_DOCUMENT, SENTENCE_LENGTH_MASK
 
 log = logging.getLogger(__name__)
 
@@ -180,20 +180,19 @@ def read_line_blocks(path: str, start: int, end: int, block_bytes: int) -> Itera
                 carry = data
                 continue
             block, carry = data[:cut], data[cut:]
-            raw_lines = block.split(b"\n")
-            if raw_lines[-1] == b"":
-                raw_lines.pop()
             bad: list[int] = []
             try:
-                lines = block.decode("utf-8").split("\n")[: len(raw_lines)]
-            except UnicodeDecodeError:
+                lines = block.decode("utf-8").split("\n")
+            except UnicodeDecodeError:  # rare: find the bad lines one by one
                 lines = []
-                for i, raw in enumerate(raw_lines):
+                for i, raw in enumerate(block.split(b"\n")):
                     try:
                         lines.append(raw.decode("utf-8"))
                     except UnicodeDecodeError:
                         lines.append(raw.decode("utf-8", errors="replace"))
                         bad.append(i)
+            if block.endswith(b"\n"):
+                lines.pop()  # the empty piece after the last newline is not a line
             yield lines, len(block), bad
 
 
@@ -218,38 +217,18 @@ def _split_points(corpus: Path, parts: int) -> list[int]:
     return points + [size]
 
 
-def encode_lines(tokenizer: Any, texts: list[str], whole_word: bool, dtype: np.dtype) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray]:
-    """Token ids, word-continuation flags and per-line token counts of ``texts``, by the tokenizer alone."""
-    if whole_word:
-        encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
-    else:
-        encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
-    lens = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
-    ids = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings), dtype=dtype, count=int(lens.sum()))
-    cont = np.zeros(ids.size, dtype=np.uint8)
-    if whole_word and ids.size > 1:
-        words = np.fromiter(
-            (-1 if w is None else w for e in encodings for w in e.word_ids), dtype=np.int64, count=ids.size
-        )
-        cont[1:] = (words[1:] == words[:-1]) & (words[1:] >= 0)
-        line_starts = np.cumsum(lens)[:-1]
-        cont[line_starts[line_starts < ids.size]] = 0
-    return ids, cont, lens
-
-
 _CACHES: dict[tuple[str, bool], ChunkCache] = {}
 
 
 def _chunk_cache(tokenizer: Any, job: dict) -> ChunkCache:
     """One cache per tokenizer per process: a pool worker keeps it warm from one corpus range to the next."""
-    if job.get("in_worker"):
-        key = (job["backend_json"], job["whole_word"])
-        if key not in _CACHES:
-            _CACHES.clear()
-            _CACHES[key] = ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
-        return _CACHES[key]
-    return ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
+    if not job.get("in_worker"):  # in-process: the cache goes when the pass ends
+        return ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
+    key = (job["backend_json"], job["whole_word"])
+    if key not in _CACHES:
+        _CACHES.clear()
+        _CACHES[key] = ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
+    return _CACHES[key]
 
 
 def tokenise_range(job: dict) -> dict:
@@ -344,10 +323,6 @@ def _append_shifted(out, path: str, shift: int, chunk: int = 1 << 20) -> None:
             if values.size == 0:
                 break
             out.write((values + shift).tobytes())
-
-
-SENTENCE_LENGTH_MASK = 0x7FFF
-LAST_IN_DOCUMENT = 0x8000
 
 
 def write_sentence_info(directory: Path, doc_sent: np.ndarray, sentences: int, chunk: int = 1 << 18) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CLS, SEP = -1, -2  # markers in gather indices for the special tokens
+SENTENCE_LENGTH_MASK, LAST_IN_DOCUMENT = 0x7FFF, 0x8000  # the bits of the index's per-sentence info
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,9 @@ def random_b_sentence_counts(
     n_sent = sent_info.shape[0]
     rows = np.minimum(starts[:, None] + np.arange(window), n_sent - 1)
     info = sent_info[rows]
-    gained = np.cumsum(info & 0x7FFF, axis=1, dtype=np.int64)  # column j: after j+1 sentences
+    gained = np.cumsum(info & SENTENCE_LENGTH_MASK, axis=1, dtype=np.int64)  # column j: after j+1 sentences
     reached = gained >= np.maximum(targets, 1)[:, None]
-    last = (info & 0x8000) != 0
+    last = (info & LAST_IN_DOCUMENT) != 0
     n_reach = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, window)
     n_doc = np.where(last.any(axis=1), last.argmax(axis=1) + 1, window)
     return np.minimum(n_reach, n_doc)
