@@ -408,6 +408,8 @@ def build_index(
     corpus = Path(corpus)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    if corpus.is_dir():
+        raise AdaError(f"{corpus}: is a directory; give the corpus file (one sentence per line)")
     if not corpus.is_file():
         raise AdaError(f"{corpus}: corpus file not found")
     dtype = info.token_dtype
