@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,8 @@ class Splits:
     dev: list[AspectExample] | None = None
     test: list[AspectExample] | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    more_tests: dict[str, list[AspectExample]] = field(default_factory=dict)
+    """Further test sets (``--test_file A B``: B onwards), each scored and reported under its own name."""
 
 
 def find_split(data_dir: Path, split: str) -> Path | None:
@@ -93,27 +96,46 @@ def find_split(data_dir: Path, split: str) -> Path | None:
     return next((data_dir / n for n in _SPLIT_NAMES[split] if (data_dir / n).is_file()), None)
 
 
+Files = str | Path | Sequence[str | Path] | None
+
+
+def _as_paths(value: Files) -> list[Path]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, Path)):
+        return [Path(value)]
+    return [Path(v) for v in value]
+
+
+def test_set_name(path: Path) -> str:
+    """How a test file is named in results: ``<folder>/<file stem>`` (``mams/test``)."""
+    return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
+
+
 def resolve_split_files(
-    data_dir: str | None, train_file: str | None, dev_file: str | None, test_file: str | None, use_dev: bool
-) -> dict[str, Path | None]:
-    """Decide which file plays which role; explicit files win over the folder."""
-    files: dict[str, Path | None] = {"train": None, "dev": None, "test": None}
+    data_dir: str | None, train_file: Files, dev_file: Files, test_file: Files, use_dev: bool
+) -> dict[str, list[Path]]:
+    """Decide which files play which role; explicit files win over the folder. Each role may have several
+    files (``--train_file rest/train_split.jsonl mams/train.xml``): train and dev files are concatenated,
+    test files are scored one by one."""
+    files: dict[str, list[Path]] = {"train": [], "dev": [], "test": []}
     if data_dir:
         folder = Path(data_dir)
         if not folder.is_dir():
             raise AdaError(f"{folder}: --data_dir is not a directory")
-        files["dev"] = find_split(folder, "dev")
-        files["test"] = find_split(folder, "test")
+        dev, test = find_split(folder, "dev"), find_split(folder, "test")
+        files["dev"], files["test"] = ([dev] if dev else []), ([test] if test else [])
         train_split = find_split(folder, "train_split")
-        files["train"] = train_split if (use_dev and train_split) else find_split(folder, "train")
-        if files["train"] is None:
+        train = train_split if (use_dev and train_split) else find_split(folder, "train")
+        files["train"] = [train] if train else []
+        if not files["train"]:
             raise AdaError(f"{folder}: no train.jsonl/train.xml (make it with 'ada-atsc prepare-semeval')")
     for role, given in (("train", train_file), ("dev", dev_file), ("test", test_file)):
-        if given:
-            files[role] = Path(given)
-    if files["train"] is None:
+        if _as_paths(given):
+            files[role] = _as_paths(given)
+    if not files["train"]:
         raise AdaError("no training data: pass --data_dir or --train_file")
-    if use_dev and files["dev"] is None:
+    if use_dev and not files["dev"]:
         raise AdaError(
             "--evaluate_during_training selects the checkpoint on a dev split, but none was found "
             "(dev.jsonl/dev.xml in --data_dir, or --dev_file)"
@@ -123,18 +145,21 @@ def resolve_split_files(
 
 def load_splits(
     data_dir: str | None = None,
-    train_file: str | None = None,
-    dev_file: str | None = None,
-    test_file: str | None = None,
+    train_file: Files = None,
+    dev_file: Files = None,
+    test_file: Files = None,
     *,
     use_dev: bool = True,
     need_test: bool = True,
 ) -> Splits:
     """Load the examples for a run; with ``use_dev`` training never sees a dev sentence."""
     files = resolve_split_files(data_dir, train_file, dev_file, test_file, use_dev)
-    train = load_labeled(files["train"])
-    dev = load_labeled(files["dev"]) if (use_dev and files["dev"]) else None
-    test = load_labeled(files["test"]) if (need_test and files["test"]) else None
+    train = [ex for path in files["train"] for ex in load_labeled(path)]
+    dev = [ex for path in files["dev"] for ex in load_labeled(path)] if (use_dev and files["dev"]) else None
+    tests = {test_set_name(path): load_labeled(path) for path in files["test"]} if need_test else {}
+    if len(tests) < len(files["test"]) and need_test:
+        raise AdaError(f"--test_file: two test files share the name {test_set_name(files['test'][-1])!r}")
+    test = next(iter(tests.values()), None)
     if dev is not None:
         dev_sentences = {ex.sentence for ex in dev}
         before = len(train)
@@ -142,11 +167,16 @@ def load_splits(
         if len(train) < before:
             logger.warning("removed %d training example(s) whose sentence is in the dev split", before - len(train))
         if not train:
-            raise AdaError(f"{files['train']}: every training sentence is also in the dev split")
+            raise AdaError(f"{', '.join(map(str, files['train']))}: every training sentence is also in the dev split")
     counts = Counter(ex.polarity for ex in train)
     logger.info("train %d examples (%s) from %s; dev %s; test %s", len(train),
-                ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), files["train"],
-                f"{len(dev)} from {files['dev']}" if dev else "none",
-                f"{len(test)} from {files['test']}" if test else "none")
-    sources = {role: str(path) for role, path in files.items() if path is not None}
-    return Splits(train=train, dev=dev, test=test, sources=sources)
+                ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), _names(files["train"]),
+                f"{len(dev)} from {_names(files['dev'])}" if dev else "none",
+                ", ".join(f"{len(v)} from {k}" for k, v in tests.items()) or "none")
+    sources = {role: _names(paths) for role, paths in files.items() if paths}
+    more = dict(list(tests.items())[1:])
+    return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
+
+
+def _names(paths: list[Path]) -> str:
+    return " + ".join(str(p) for p in paths)

@@ -28,7 +28,7 @@ def evaluate_model(
     With ``return_predictions`` the dict also holds ``predictions``: one record per example.
     """
     from .inference import load_classifier
-    from .training import score_examples
+    from .scoring import score_examples
 
     model, tokenizer, _ = load_classifier(str(model_dir), device=device)
     metrics, predictions = score_examples(model, tokenizer, examples, max_seq_length, batch_size)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .features import PairCollator, encode_pairs, length_sorted_batches
+from .features import InputFormat, PairCollator, encode_pairs, length_sorted_batches
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -36,17 +36,23 @@ def predict_proba(
     sentences: Sequence[str],
     aspects: Sequence[str],
     *,
+    spans: Sequence[tuple[int, int]] | None = None,
     max_seq_length: int = 128,
     batch_size: int = 64,
     device: torch.device | None = None,
 ) -> np.ndarray:
-    """Class probabilities, shape ``(n, num_labels)``, in the order of the inputs."""
+    """Class probabilities, shape ``(n, num_labels)``, in the order of the inputs.
+
+    The pairs are encoded in the input format saved in the model's config (markers, aspect pooling);
+    ``spans`` are the aspects' character offsets (default: each term's first occurrence).
+    """
     if not sentences:
         return np.zeros((0, model.config.num_labels), dtype=np.float32)
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    features = encode_pairs(tokenizer, sentences, aspects, max_seq_length)
+    features = encode_pairs(tokenizer, sentences, aspects, max_seq_length, spans=spans,
+                            input_format=InputFormat.from_config(model.config))
     collate = PairCollator(tokenizer.pad_token_id or 0)
     out = np.zeros((len(features), model.config.num_labels), dtype=np.float32)
     for batch_ids in length_sorted_batches([len(f["input_ids"]) for f in features], batch_size):
@@ -60,10 +66,10 @@ def predict_proba(
 
 def load_classifier(model_dir: str, device: str | None = None):
     """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one."""
-    from transformers import AutoModelForSequenceClassification
-
     from ..errors import AdaError
     from ..models import load_tokenizer, resolve_model_path
+    from .features import check_marker_tokens
+    from .modeling import load_classifier_model
 
     path = resolve_model_path(model_dir)
     tokenizer = load_tokenizer(path)
@@ -72,7 +78,7 @@ def load_classifier(model_dir: str, device: str | None = None):
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # no "Loading weights" bar each time a Predictor is made
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(path)
+        model = load_classifier_model(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
     finally:
@@ -81,6 +87,8 @@ def load_classifier(model_dir: str, device: str | None = None):
     labels = {str(v).lower() for v in model.config.id2label.values()}
     if not {"positive", "negative", "neutral"} <= labels:
         raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
+    if InputFormat.from_config(model.config).aspect_markers:
+        check_marker_tokens(tokenizer, path)
     dev = pick_device(device)
     model.to(dev).eval()
     return model, tokenizer, dev

@@ -58,3 +58,30 @@ def flat_scores(metrics: dict) -> dict[str, float]:
     for name, scores in metrics["per_class"].items():
         flat[f"f1_{name}"] = scores["f1"]
     return flat
+
+
+def multi_polarity_indices(examples: Sequence) -> list[int]:
+    """Positions of the examples whose sentence holds aspects of different polarities (the MAMS condition).
+
+    Sentences are grouped by their text, so the subset is found in any labeled file (ids differ between
+    formats); conflict examples are expected to be dropped already. These are the cases where answering
+    with the sentence's overall tone must fail for at least one aspect.
+    """
+    polarities: dict[str, set] = {}
+    for ex in examples:
+        polarities.setdefault(ex.sentence, set()).add(ex.polarity)
+    return [i for i, ex in enumerate(examples) if len(polarities[ex.sentence]) > 1]
+
+
+def scores_with_subsets(examples: Sequence, gold: Sequence[int], pred: Sequence[int]) -> dict:
+    """:func:`classification_metrics` plus ``multi_polarity``: the same scores on the multi-polarity subset."""
+    metrics = classification_metrics(gold, pred)
+    subset = multi_polarity_indices(examples)
+    sub = classification_metrics([gold[i] for i in subset], [pred[i] for i in subset]) if subset else None
+    metrics["multi_polarity"] = {
+        "accuracy": sub["accuracy"] if sub else None,
+        "macro_f1": sub["macro_f1"] if sub else None,
+        "num_examples": len(subset),
+        "num_sentences": len({examples[i].sentence for i in subset}),
+    }
+    return metrics

@@ -12,6 +12,25 @@ import argparse
 import json
 from pathlib import Path
 
+from .features import ROBUST_FORMAT
+
+DEFAULT_FORMAT = ROBUST_FORMAT
+"""``train``'s input format; ``compat/run_glue.py`` uses the paper's (:func:`paper_defaults`)."""
+DEFAULT_CONTRAST_AUGMENTATION = 0.0
+
+
+def paper_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The 2019 recipe's input: no markers, [CLS] head, no augmentation (flags can still ask for them)."""
+    parser.set_defaults(aspect_markers=False, aspect_pooling=False, contrast_augmentation=0.0)
+    return parser
+
+
+def _on_off(group, name: str, default: bool, help_text: str) -> None:
+    """``--NAME`` / ``--no_NAME`` (the project's underscore spelling), default shown in the help."""
+    group.add_argument(f"--{name}", dest=name, action="store_true", default=default,
+                       help=f"{help_text} (default: {'on' if default else 'off'})")
+    group.add_argument(f"--no_{name}", dest=name, action="store_false", help=f"turn --{name} off")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The run_glue flags, our additions, and HF aliases."""
@@ -30,11 +49,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data_dir", default=None,
                       help="folder from 'prepare-semeval' (train/dev/train_split/test .jsonl) or the 2019 layout "
                            "(train.xml, dev.xml, test.xml)")
-    data.add_argument("--train_file", default=None, help="training data in any supported format (overrides --data_dir)")
-    data.add_argument("--dev_file", default=None, help="dev data for checkpoint selection")
-    data.add_argument("--test_file", default=None, help="test data, scored at the end only")
+    data.add_argument("--train_file", nargs="+", default=None,
+                      help="training data in any supported format (overrides --data_dir); several files are joined")
+    data.add_argument("--dev_file", nargs="+", default=None,
+                      help="dev data for checkpoint selection; several files are joined (e.g. SemEval dev + MAMS val)")
+    data.add_argument("--test_file", nargs="+", default=None,
+                      help="test data, scored at the end only; each further file is scored and reported on its own "
+                           "(e.g. rest/test.jsonl data/mams/test.xml)")
     data.add_argument("--max_seq_length", type=int, default=128, help="pairs longer than this are truncated")
     data.add_argument("--overwrite_cache", action="store_true", help="accepted for compatibility (no feature cache)")
+
+    robust = parser.add_argument_group("aspect robustness (docs/robustness.md)")
+    _on_off(robust, "aspect_markers", DEFAULT_FORMAT.aspect_markers,
+            "mark the target span in the sentence with [ASP] ... [/ASP] tokens (saved with the model)")
+    _on_off(robust, "aspect_pooling", DEFAULT_FORMAT.aspect_pooling,
+            "classify from [CLS] and the mean of the aspect's own token states")
+    robust.add_argument("--contrast_augmentation", type=float, default=DEFAULT_CONTRAST_AUGMENTATION, metavar="SHARE",
+                        help="add, for this share of training items, a variant with a clause of the opposite "
+                             "polarity about another aspect (built from the training split only; 0: off)")
 
     run = parser.add_argument_group("run")
     run.add_argument("--output_dir", required=True, help="where the best-dev model and results go")

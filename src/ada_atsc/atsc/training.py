@@ -21,11 +21,13 @@ import time
 import warnings
 from pathlib import Path
 
-from ..data.records import ATSC_LABELS, AspectExample
+from ..data.records import ATSC_LABELS
 from ..errors import AdaError
 from ..fileio import check_output_dir, staged_output_dir, write_json, write_jsonl
 from .datasets import Splits, load_splits
+from .features import InputFormat
 from .metrics import classification_metrics, flat_scores
+from .scoring import score_examples
 
 logger = logging.getLogger(__name__)
 
@@ -47,30 +49,6 @@ def resolve_precision(fp16: bool, bf16: bool, use_cuda: bool) -> tuple[bool, boo
     return (fp16 and not bf16), bf16
 
 
-def examples_to_predictions(examples: list[AspectExample], probs) -> list[dict]:
-    """One record per example: its fields, gold and predicted label, and the class probabilities."""
-    records = []
-    for ex, row in zip(examples, probs):
-        record = ex.to_record()
-        record["gold"] = record.pop("polarity")
-        record["pred"] = ATSC_LABELS[int(row.argmax())]
-        record["correct"] = record["gold"] == record["pred"] if record["gold"] is not None else None
-        record["probabilities"] = {label: round(float(p), 6) for label, p in zip(ATSC_LABELS, row)}
-        records.append(record)
-    return records
-
-
-def score_examples(model, tokenizer, examples: list[AspectExample], max_seq_length: int, batch_size: int):
-    """(metrics, prediction records) of ``model`` on labeled ``examples``."""
-    from .features import LABEL2ID
-    from .inference import predict_proba
-
-    probs = predict_proba(model, tokenizer, [e.sentence for e in examples], [e.aspect for e in examples],
-                          max_seq_length=max_seq_length, batch_size=batch_size)
-    metrics = classification_metrics([LABEL2ID[e.polarity] for e in examples], probs.argmax(axis=1).tolist())
-    return metrics, examples_to_predictions(examples, probs)
-
-
 def results_txt(results: dict) -> str:
     """The 2019 ``eval_results.txt`` layout: ``key = value`` lines, best-dev test scores first."""
     lines = []
@@ -87,11 +65,18 @@ def results_txt(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _load_model_and_tokenizer(args: argparse.Namespace):
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+def input_format_of(args: argparse.Namespace) -> InputFormat:
+    """The input format the training flags ask for (``--aspect_markers``, ``--aspect_pooling``)."""
+    return InputFormat(aspect_markers=bool(getattr(args, "aspect_markers", False)),
+                       aspect_pooling=bool(getattr(args, "aspect_pooling", False)))
+
+
+def _load_model_and_tokenizer(args: argparse.Namespace, input_format: InputFormat):
+    from transformers import AutoConfig
 
     from ..models import load_tokenizer, resolve_model_path
-    from .features import ID2LABEL, LABEL2ID
+    from .features import ID2LABEL, LABEL2ID, add_marker_tokens
+    from .modeling import new_classifier
 
     model_path = resolve_model_path(args.model_name_or_path)
     tokenizer = load_tokenizer(args.tokenizer_name or model_path, do_lower_case=args.do_lower_case)
@@ -100,9 +85,12 @@ def _load_model_and_tokenizer(args: argparse.Namespace):
         config = AutoConfig.from_pretrained(resolve_model_path(args.config_name) if args.config_name else model_path,
                                             cache_dir=args.cache_dir, **label_kwargs)
         config.finetuning_task = args.task_name
-        model = AutoModelForSequenceClassification.from_pretrained(model_path, config=config, cache_dir=args.cache_dir)
+        model = new_classifier(model_path, config, input_format, cache_dir=args.cache_dir)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{model_path}: cannot load a model to fine-tune: {str(exc).splitlines()[0]}") from exc
+    if input_format.aspect_markers and add_marker_tokens(tokenizer):
+        encoder = model.encoder if input_format.aspect_pooling else model
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=True)
     return model, tokenizer
 
 
@@ -175,13 +163,25 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
     if args.fp16_opt_level not in (None, "O1"):
         logger.info("--fp16_opt_level %s is an apex setting; native torch autocast is used instead", args.fp16_opt_level)
 
+    input_format = input_format_of(args)
+    augment = float(getattr(args, "contrast_augmentation", 0.0) or 0.0)
+    if not 0.0 <= augment <= 1.0:
+        raise AdaError(f"--contrast_augmentation {augment}: expected a share between 0 and 1")
+    if augment:
+        from .contrast import augment_with_contrast
+
+        before = len(splits.train)
+        splits.train = augment_with_contrast(splits.train, augment, seed=args.seed)
+        logger.info("contrast augmentation: %d training variants added to %d examples (train split only)",
+                    len(splits.train) - before, before)
+
     set_seed(args.seed)
-    model, tokenizer = _load_model_and_tokenizer(args)
+    model, tokenizer = _load_model_and_tokenizer(args, input_format)
     limit = getattr(model.config, "max_position_embeddings", None)
     if limit and args.max_seq_length > limit:
         raise AdaError(f"--max_seq_length {args.max_seq_length} exceeds the model's {limit} positions")
-    train_features = encode_examples(tokenizer, splits.train, args.max_seq_length)
-    dev_features = encode_examples(tokenizer, splits.dev, args.max_seq_length) if splits.dev else None
+    train_features = encode_examples(tokenizer, splits.train, args.max_seq_length, input_format)
+    dev_features = encode_examples(tokenizer, splits.dev, args.max_seq_length, input_format) if splits.dev else None
 
     scratch = output_dir.parent / f".{output_dir.name}.training"
     training_args = _training_arguments(args, scratch, use_dev)
@@ -215,6 +215,8 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         "model_name_or_path": str(args.model_name_or_path),
         "seed": args.seed,
         "data": splits.sources,
+        "input_format": input_format.to_config(),
+        "contrast_augmentation": augment,
         "num_examples": {"train": len(splits.train), "dev": len(splits.dev or []), "test": len(splits.test or [])},
         "selection": "best dev macro-F1" if use_dev else "last step (no dev split used)",
         "last_step": last_step,
@@ -233,6 +235,11 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
     if args.do_eval and splits.test:
         results["test"]["last"], predictions["predictions_test_last.jsonl"] = score_examples(
             model, tokenizer, splits.test, **score)
+    more_tests = splits.more_tests if args.do_eval else {}
+    if more_tests:
+        results["more_tests"] = {name: {} for name in more_tests}
+    for name, examples in more_tests.items():
+        results["more_tests"][name]["last"], _ = score_examples(model, tokenizer, examples, **score)
     if use_dev:
         results["dev"]["last"], _ = score_examples(model, tokenizer, splits.dev, **score)
         keeper.restore_best(model)
@@ -245,6 +252,14 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         else:
             results["test"]["best"] = results["test"]["last"]
             predictions["predictions_test.jsonl"] = predictions.pop("predictions_test_last.jsonl")
+    for name, examples in more_tests.items():
+        if use_dev:
+            results["more_tests"][name]["best"], records = score_examples(model, tokenizer, examples, **score)
+        else:
+            results["more_tests"][name]["best"] = results["more_tests"][name]["last"]
+            records = None
+        if records is not None:
+            predictions[f"predictions_{name.replace('/', '_')}.jsonl"] = records
 
     with staged_output_dir(output_dir, args.overwrite_output_dir) as staging:
         model.save_pretrained(staging)
@@ -258,7 +273,7 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         write_json(staging / "eval_results.json", results)
         (staging / "eval_results.txt").write_text(results_txt(results), encoding="utf-8")
         write_json(staging / "training_args.json", {k: v for k, v in vars(args).items()
-                                                     if isinstance(v, (str, int, float, bool, type(None)))})
+                                                     if isinstance(v, (str, int, float, bool, list, type(None)))})
         write_json(staging / "log_history.json", trainer.state.log_history)
     shutil.rmtree(scratch, ignore_errors=True)
     _log_summary(results, output_dir)
@@ -289,7 +304,8 @@ def _evaluate_only(args: argparse.Namespace, splits: Splits | None) -> dict:
     if splits is not None and splits.test:
         test = splits.test
     else:
-        path = args.test_file or (find_split(Path(args.data_dir), "test") if args.data_dir else None)
+        given = [args.test_file] if isinstance(args.test_file, str) else (args.test_file or [])
+        path = given[0] if given else (find_split(Path(args.data_dir), "test") if args.data_dir else None)
         if not path:
             raise AdaError("--do_eval needs a test split (test.jsonl/test.xml in --data_dir, or --test_file)")
         test = load_labeled(path)
@@ -306,4 +322,9 @@ def _log_summary(results: dict, output_dir: Path) -> None:
             metrics = results[split].get(which)
             if metrics:
                 parts.append(f"{split}/{which} acc {metrics['accuracy']:.4f} macro-F1 {metrics['macro_f1']:.4f}")
+    best_test = results["test"].get("best") or {}
+    if (best_test.get("multi_polarity") or {}).get("accuracy") is not None:
+        parts.append(f"test/best multi-polarity acc {best_test['multi_polarity']['accuracy']:.4f}")
+    for name, scores in results.get("more_tests", {}).items():
+        parts.append(f"{name}/best acc {scores['best']['accuracy']:.4f} macro-F1 {scores['best']['macro_f1']:.4f}")
     logger.info("%s -> %s", "; ".join(parts), output_dir)
