@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lm-finetune-simple": ("ada_atsc.lm.simple", "4. lm-finetune (simple mode): raw corpus -> domain-adapted model"),
     "train": ("ada_atsc.atsc.train", "5. train: fine-tune an aspect-target sentiment classifier"),
     "evaluate": ("ada_atsc.atsc.evaluate", "5. evaluate: score a classifier on any dataset"),
+    "probe": ("ada_atsc.atsc.probe", "5. probe: aspect robustness, contrast variants of a labeled test set"),
     "experiment": ("ada_atsc.atsc.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
     "predict": ("ada_atsc.atsc.predict", "6. predict: classify aspects in new sentences"),
     "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),

@@ -5,8 +5,8 @@ A run takes either a ``--data_dir`` (a folder written by ``prepare-semeval``: ``
 ``test.xml``) or explicit ``--train_file``/``--dev_file``/``--test_file`` in any format the data layer reads.
 
 Honest evaluation is decided here: when the dev split selects the checkpoint, the training examples are
-``train_split`` (train minus dev) and, whatever the folder holds, no training example may share a sentence
-with the dev split.
+``train_split`` (train minus dev) and, whatever the files hold, no training example may share a sentence
+with the dev split or any test set (MAMS and SemEval-2014 restaurants share a few dozen sentences).
 """
 
 from __future__ import annotations
@@ -160,14 +160,15 @@ def load_splits(
     if len(tests) < len(files["test"]) and need_test:
         raise AdaError(f"--test_file: two test files share the name {test_set_name(files['test'][-1])!r}")
     test = next(iter(tests.values()), None)
-    if dev is not None:
-        dev_sentences = {ex.sentence for ex in dev}
+    held_out = [("dev split", dev or [])] + [(f"test set {name}", examples) for name, examples in tests.items()]
+    for role, examples in held_out:
+        seen = {sentence_key(ex.sentence) for ex in examples}
         before = len(train)
-        train = [ex for ex in train if ex.sentence not in dev_sentences]
+        train = [ex for ex in train if sentence_key(ex.sentence) not in seen]
         if len(train) < before:
-            logger.warning("removed %d training example(s) whose sentence is in the dev split", before - len(train))
-        if not train:
-            raise AdaError(f"{', '.join(map(str, files['train']))}: every training sentence is also in the dev split")
+            logger.warning("removed %d training example(s) whose sentence is in the %s", before - len(train), role)
+    if not train:
+        raise AdaError(f"{_names(files['train'])}: every training sentence is also in the dev or test data")
     counts = Counter(ex.polarity for ex in train)
     logger.info("train %d examples (%s) from %s; dev %s; test %s", len(train),
                 ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), _names(files["train"]),
@@ -176,6 +177,11 @@ def load_splits(
     sources = {role: _names(paths) for role, paths in files.items() if paths}
     more = dict(list(tests.items())[1:])
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
+
+
+def sentence_key(sentence: str) -> str:
+    """Sentences compared across files ignore case and spacing (MAMS and SemEval-2014 share some)."""
+    return " ".join(sentence.lower().split())
 
 
 def _names(paths: list[Path]) -> str:
