@@ -4,8 +4,9 @@ the classifier judge the aspect rather than the sentence?  The study behind ``do
 
 Every variant trains the packaged MiniLM with the paper's recipe (lr 3e-5, batch 32, 800 steps, warm-up 120,
 dev every 100 steps, best dev macro-F1 kept) and is scored on the SemEval-2014 test set of its domain, that
-set's multi-polarity subset, MAMS test (restaurants) and the contrast probe built from that test set. Dev for
-selection always holds multi-polarity sentences: restaurants use SemEval dev + MAMS val.
+set's multi-polarity subset, MAMS test (cross-domain for laptops) and the contrast probe built from that test
+set. Dev for selection always holds multi-polarity sentences: the SemEval dev split + MAMS val, for both
+domains, whatever the variant trains on.
 
     .venv/bin/python scripts/robustness_study.py --output_dir runs/robust --domain restaurants \
         --variants paper markers markers_mams --seeds 1 2 3
@@ -68,8 +69,8 @@ def train_run(out: Path, domain: str, variant: str, seed: int) -> Path:
     if (run_dir / "eval_results.json").exists():
         return run_dir
     train_files = ([str(folder / "train_split.jsonl")] if semeval else []) + ([str(DATA / "mams" / "train.xml")] if mams else [])
-    dev_files = [str(folder / "dev.jsonl")] + ([str(DATA / "mams" / "val.xml")] if domain == "restaurants" else [])
-    test_files = [str(folder / "test.jsonl")] + ([str(DATA / "mams" / "test.xml")] if domain == "restaurants" else [])
+    dev_files = [str(folder / "dev.jsonl"), str(DATA / "mams" / "val.xml")]
+    test_files = [str(folder / "test.jsonl"), str(DATA / "mams" / "test.xml")]
     call(["train", "--model_name_or_path", packaged_minilm_path(), "--output_dir", str(run_dir), "--seed", str(seed),
           "--do_train", "--do_eval", "--evaluate_during_training", "--overwrite_output_dir",
           "--train_file", *train_files, "--dev_file", *dev_files, "--test_file", *test_files, *RECIPE, *flags])

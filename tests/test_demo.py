@@ -40,11 +40,13 @@ def test_demo_pipeline_tiny(tmp_path, tiny_bert_dir, capsys):
     for name in ("plain", "adapted"):
         results = json.loads((out / "classifiers" / name / "eval_results.json").read_text())
         assert results["num_examples"]["test"] == 1120 and 0 <= results["test"]["best"]["macro_f1"] <= 1
+        assert results["input_format"]["aspect_markers"] and "mams" in results["data"]["train"]
+        assert results["more_tests"]["mams/test"]["best"]["num_examples"] == 1336
         config = json.loads((out / "classifiers" / name / "config.json").read_text())
         assert set(config["id2label"].values()) == {"positive", "negative", "neutral"}
     # 6. the table and the example predictions
     table = (out / "results.md").read_text()
-    assert "| plain |" in table and "| adapted |" in table and table in printed
+    assert "| plain |" in table and "| adapted |" in table and table in printed and "MAMS accuracy" in table
     assert "'service' ->" in printed and "'wine list' ->" in printed
 
     # a second run reuses every finished step

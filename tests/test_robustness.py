@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ada_atsc.atsc.contrast import augment_with_contrast, build_probe, clause_pool, contrast_variants
-from ada_atsc.atsc.features import ASPECT_END, ASPECT_START, InputFormat, add_marker_tokens, encode_pairs, mark_span
+from ada_atsc.atsc.features import (
+    ASPECT_END,
+    ASPECT_START,
+    InputFormat,
+    add_marker_tokens,
+    encode_pairs,
+    mark_span,
+)
 from ada_atsc.atsc.metrics import multi_polarity_indices, scores_with_subsets
 from ada_atsc.cli import main
 from ada_atsc.data.readers import read_dataset
@@ -222,3 +229,35 @@ def test_probe_command_writes_readable_consistent_results(tiny_bert_dir, mixed_d
     assert main(["probe", "--data", str(data), "--output_dir", str(out), "--seed", "3"]) == 2  # no overwrite
     assert main(["probe", "--data", str(data)]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+ISSUE_SENTENCES = [  # the contrasts the paper's recipe got wrong (docs/robustness.md), gold for both aspects
+    ("The food was great but the service was slow.", ("food", "positive"), ("service", "negative")),
+    ("The food was absolutely wonderful, but the service was rude and slow.", ("food", "positive"),
+     ("service", "negative")),
+    ("Great pizza, terrible waiter.", ("pizza", "positive"), ("waiter", "negative")),
+    ("The pasta was superb, but the waiter was rude to us.", ("pasta", "positive"), ("waiter", "negative")),
+    ("I loved the ambience; the prices are outrageous though.", ("ambience", "positive"), ("prices", "negative")),
+]
+
+
+@pytest.mark.slow
+def test_default_recipe_judges_each_aspect_of_a_mixed_sentence(tmp_path):
+    """The default recipe (train's defaults, SemEval restaurants + MAMS, the paper's budget) on MiniLM gets
+    both aspects of every sentence above right. About 10 minutes on 2 CPU cores."""
+    from ada_atsc import Predictor
+    from ada_atsc.models import packaged_minilm_path
+
+    data = tmp_path / "rest"
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--output_dir", str(data),
+                 "--istrain", "--noconfl"]) == 0
+    out = tmp_path / "clf"
+    assert main(["train", "--model", packaged_minilm_path(), "--output_dir", str(out), "--do_train",
+                 "--evaluate_during_training", "--train_file", str(data / "train_split.jsonl"),
+                 str(DATA / "mams" / "train.xml"), "--dev_file", str(data / "dev.jsonl"), str(DATA / "mams" / "val.xml"),
+                 "--max_steps", "800", "--warmup_steps", "120", "--logging_steps", "100", "--seed", "1",
+                 "--disable_tqdm"]) == 0
+    predictor = Predictor(out)
+    for sentence, *aspects in ISSUE_SENTENCES:
+        got = predictor.predict(sentence, aspects=[term for term, _ in aspects])
+        assert [r["label"] for r in got] == [label for _, label in aspects], (sentence, got)

@@ -5,8 +5,11 @@
    own training sentences as a second, task-adaptive corpus;
 3. pregenerate masked-LM + next-sentence epochs, then LM-fine-tune the encoder (heads warmed up first: the
    packaged MiniLM ships without them);
-4. train the classifier from the plain and from the adapted encoder, same seed and recipe;
-5. print the table (test accuracy and macro-F1 at the best-dev checkpoint) and classify example sentences.
+4. train the classifier from the plain and from the adapted encoder, same seed and recipe: ``train``'s
+   aspect-robust defaults, on SemEval-2014 restaurants + MAMS (dev: SemEval dev + MAMS val; see
+   docs/robustness.md);
+5. print the table (test accuracy and macro-F1 at the best-dev checkpoint, the multi-polarity subset, MAMS
+   test) and classify example sentences.
 
 Each step runs the same code as its ``ada-atsc`` command (it *is* that command, called in-process), writes its
 output atomically, and is skipped when its output is already there, so a second run reuses finished steps.
@@ -34,6 +37,7 @@ EXAMPLES = [
     ("Prices are high for the portion size, though the wine list is excellent.", ["Prices", "portion size", "wine list"]),
     ("We waited an hour for a table, the sushi was fresh and the decor is nothing special.",
      ["table", "sushi", "decor"]),
+    ("Great pizza, terrible waiter.", ["pizza", "waiter"]),
 ]
 
 
@@ -146,9 +150,13 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
 
     started = time.perf_counter()
     encoders = {"plain": model, "adapted": str(adapted)}
+    mams = REPO_DATA / "mams"
+    splits = ["--train_file", str(data / "train_split.jsonl"), str(mams / "train.xml"),
+              "--dev_file", str(data / "dev.jsonl"), str(mams / "val.xml"),
+              "--test_file", str(data / "test.jsonl"), str(mams / "test.xml")]
     for name, folder in classifiers.items():
         if _step(5, f"ATSC classifier from the {name} encoder", (folder / "eval_results.json").exists()):
-            _call(["train", "--model_name_or_path", encoders[name], "--data_dir", str(data), "--output_dir", str(folder),
+            _call(["train", "--model_name_or_path", encoders[name], *splits, "--output_dir", str(folder),
                    "--do_train", "--do_eval", "--evaluate_during_training", "--seed", str(seed),
                    "--max_steps", str(scale.atsc_steps), "--warmup_steps", str(scale.atsc_warmup_steps),
                    "--learning_rate", "3e-5", "--per_device_train_batch_size", "32",
@@ -166,14 +174,21 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
 
 
 def results_table(results: dict[str, dict]) -> str:
-    """Markdown: test accuracy and macro-F1 at the best-dev checkpoint (and at the last step) per encoder."""
-    lines = ["| encoder | test accuracy | test macro-F1 | best dev step | test acc (last) | test macro-F1 (last) |",
-             "|---|---|---|---|---|---|"]
+    """Markdown: SemEval test accuracy, macro-F1 and multi-polarity accuracy at the best-dev checkpoint, MAMS
+    test accuracy, and the SemEval scores at the last step, per encoder."""
+    lines = ["| encoder | test accuracy | test macro-F1 | multi-polarity accuracy | MAMS accuracy | best dev step "
+             "| test acc (last) | test macro-F1 (last) |", "|---|---|---|---|---|---|---|---|"]
+
+    def percent(value) -> str:
+        return "–" if value is None else f"{100 * value:.2f}"
+
     for name, result in results.items():
         best, last = result["test"]["best"], result["test"].get("last", result["test"]["best"])
-        lines.append(f"| {name} | {100 * best['accuracy']:.2f} | {100 * best['macro_f1']:.2f} | "
-                     f"{result['best_step']} / {result['last_step']} | {100 * last['accuracy']:.2f} | "
-                     f"{100 * last['macro_f1']:.2f} |")
+        mams = next((v["best"]["accuracy"] for k, v in result.get("more_tests", {}).items() if k.startswith("mams")), None)
+        lines.append(f"| {name} | {percent(best['accuracy'])} | {percent(best['macro_f1'])} | "
+                     f"{percent(best.get('multi_polarity', {}).get('accuracy'))} | {percent(mams)} | "
+                     f"{result['best_step']} / {result['last_step']} | {percent(last['accuracy'])} | "
+                     f"{percent(last['macro_f1'])} |")
     return "\n".join(lines)
 
 

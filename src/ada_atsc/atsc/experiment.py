@@ -138,6 +138,7 @@ def execute_run(run: dict) -> dict:
     """Train one run (unless finished) and score its cross-domain test sets; returns per-test scores."""
     from .datasets import load_labeled
     from .evaluate import evaluate_model
+    from .options import ClassifierTrainingOptions
     from .train import build_parser
     from .training import run_training
 
@@ -151,10 +152,10 @@ def execute_run(run: dict) -> dict:
                 "--do_train", "--do_eval", "--evaluate_during_training", "--overwrite_output_dir", *run["train_argv"]]
         for key, value in run["files"].items():
             argv += [f"--{key}", value]
-        args = build_parser().parse_args(argv)
+        options = ClassifierTrainingOptions.from_namespace(build_parser().parse_args(argv))
         if run["dataset"] in run["tests"] and "test_file" not in run["files"]:
-            args.test_file = run["tests"][run["dataset"]]
-        run_training(args)
+            options.test_file = [run["tests"][run["dataset"]]]
+        run_training(options)
     results = json.loads(results_file.read_text(encoding="utf-8"))
     scores = {}
     for test_name, test_path in run["tests"].items():

@@ -25,8 +25,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-import torch
-
 from ..data.records import ATSC_LABELS, AspectExample
 from ..errors import AdaError
 
@@ -174,7 +172,9 @@ class PairCollator:
         self.pad_to = pad_to
         self.multiple = pad_to_multiple_of
 
-    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+    def __call__(self, features: list[dict]) -> dict:
+        import torch  # here, so that importing the input format (``train --help``) stays light
+
         length = max(len(f["input_ids"]) for f in features)
         if self.pad_to is not None:
             length = max(length, self.pad_to)

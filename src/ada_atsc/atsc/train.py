@@ -118,32 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
 def train_classifier(model_name_or_path: str | Path, output_dir: str | Path, **options) -> dict:
     """Python entry point: the same as the CLI with flags given as keywords (``data_dir=...``, ``seed=3``).
 
-    Defaults to ``--do_train --do_eval --evaluate_during_training``; returns the eval_results dict.
+    Keywords are :class:`~ada_atsc.atsc.options.ClassifierTrainingOptions` fields (the flags' names); the
+    defaults train, select on dev and score test. ``splits`` passes loaded examples instead of files.
+    Returns the eval_results dict.
     """
-    parser = build_parser()
-    args = parser.parse_args(["--model_name_or_path", str(model_name_or_path), "--output_dir", str(output_dir)])
-    args.do_train = options.pop("do_train", True)
-    args.do_eval = options.pop("do_eval", True)
-    args.evaluate_during_training = options.pop("evaluate_during_training", True)
+    from .options import ClassifierTrainingOptions
+    from .training import run_training
+
     splits = options.pop("splits", None)
-    unknown = sorted(set(options) - set(vars(args)))
+    unknown = sorted(set(options) - ClassifierTrainingOptions.field_names())
     if unknown:
         raise TypeError(f"unknown training option(s): {', '.join(unknown)}")
     for key, value in options.items():
-        setattr(args, key, str(value) if isinstance(value, Path) else value)
-    from .training import run_training
-
-    return run_training(args, splits=splits)
+        if isinstance(value, Path):
+            options[key] = str(value)
+        elif key.endswith("_file") and isinstance(value, (str, Path)):
+            options[key] = [str(value)]
+    return run_training(ClassifierTrainingOptions(str(model_name_or_path), str(output_dir), **options), splits=splits)
 
 
 def run(args: argparse.Namespace) -> int:
     """CLI entry: train, then print the headline scores as one JSON line."""
+    from .options import ClassifierTrainingOptions
     from .training import run_training
 
-    results = run_training(args)
-    if results and args.do_train:
+    options = ClassifierTrainingOptions.from_namespace(args)
+    results = run_training(options)
+    if results and options.do_train:
         print(json.dumps({
-            "output_dir": str(args.output_dir),
+            "output_dir": str(options.output_dir),
             "best_step": results["best_step"],
             "last_step": results["last_step"],
             "test": {k: {"accuracy": round(v["accuracy"], 4), "macro_f1": round(v["macro_f1"], 4)}

@@ -13,7 +13,6 @@ The flow of one run:
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import shutil
@@ -27,6 +26,7 @@ from ..fileio import check_output_dir, staged_output_dir, write_json, write_json
 from .datasets import Splits, load_splits
 from .features import InputFormat
 from .metrics import classification_metrics, flat_scores
+from .options import ClassifierTrainingOptions
 from .scoring import score_examples
 
 logger = logging.getLogger(__name__)
@@ -65,27 +65,21 @@ def results_txt(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def input_format_of(args: argparse.Namespace) -> InputFormat:
-    """The input format the training flags ask for (``--aspect_markers``, ``--aspect_pooling``)."""
-    return InputFormat(aspect_markers=bool(getattr(args, "aspect_markers", False)),
-                       aspect_pooling=bool(getattr(args, "aspect_pooling", False)))
-
-
-def _load_model_and_tokenizer(args: argparse.Namespace, input_format: InputFormat):
+def _load_model_and_tokenizer(options: ClassifierTrainingOptions, input_format: InputFormat):
     from transformers import AutoConfig
 
     from ..models import load_tokenizer, resolve_model_path
     from .features import ID2LABEL, LABEL2ID, add_marker_tokens
     from .modeling import new_classifier
 
-    model_path = resolve_model_path(args.model_name_or_path)
-    tokenizer = load_tokenizer(args.tokenizer_name or model_path, do_lower_case=args.do_lower_case)
+    model_path = resolve_model_path(options.model_name_or_path)
+    tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)
     label_kwargs = {"num_labels": len(ATSC_LABELS), "id2label": dict(ID2LABEL), "label2id": dict(LABEL2ID)}
     try:
-        config = AutoConfig.from_pretrained(resolve_model_path(args.config_name) if args.config_name else model_path,
-                                            cache_dir=args.cache_dir, **label_kwargs)
-        config.finetuning_task = args.task_name
-        model = new_classifier(model_path, config, input_format, cache_dir=args.cache_dir)
+        config = AutoConfig.from_pretrained(resolve_model_path(options.config_name) if options.config_name else model_path,
+                                            cache_dir=options.cache_dir, **label_kwargs)
+        config.finetuning_task = options.task_name
+        model = new_classifier(model_path, config, input_format, cache_dir=options.cache_dir)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{model_path}: cannot load a model to fine-tune: {str(exc).splitlines()[0]}") from exc
     if input_format.aspect_markers and add_marker_tokens(tokenizer):
@@ -94,47 +88,47 @@ def _load_model_and_tokenizer(args: argparse.Namespace, input_format: InputForma
     return model, tokenizer
 
 
-def _training_arguments(args: argparse.Namespace, scratch: Path, use_dev: bool):
+def _training_arguments(options: ClassifierTrainingOptions, scratch: Path, use_dev: bool):
     import torch
     from transformers import TrainingArguments
 
-    use_cuda = torch.cuda.is_available() and not args.no_cuda
-    fp16, bf16 = resolve_precision(args.fp16, args.bf16, use_cuda)
-    eval_steps = args.eval_steps or args.logging_steps
+    use_cuda = torch.cuda.is_available() and not options.no_cuda
+    fp16, bf16 = resolve_precision(options.fp16, options.bf16, use_cuda)
+    eval_steps = options.eval_steps or options.logging_steps
     return TrainingArguments(
         output_dir=str(scratch),
-        per_device_train_batch_size=args.train_batch_size,
-        per_device_eval_batch_size=args.eval_batch_size,
-        gradient_accumulation_steps=args.gradient_accumulation_steps,
-        learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay,
-        adam_epsilon=args.adam_epsilon,
-        max_grad_norm=args.max_grad_norm,
-        num_train_epochs=args.num_train_epochs,
-        max_steps=args.max_steps,
-        warmup_steps=args.warmup_steps,
+        per_device_train_batch_size=options.train_batch_size,
+        per_device_eval_batch_size=options.eval_batch_size,
+        gradient_accumulation_steps=options.gradient_accumulation_steps,
+        learning_rate=options.learning_rate,
+        weight_decay=options.weight_decay,
+        adam_epsilon=options.adam_epsilon,
+        max_grad_norm=options.max_grad_norm,
+        num_train_epochs=options.num_train_epochs,
+        max_steps=options.max_steps,
+        warmup_steps=options.warmup_steps,
         lr_scheduler_type="linear",
-        logging_steps=args.logging_steps,
+        logging_steps=options.logging_steps,
         eval_strategy="steps" if use_dev else "no",
         eval_steps=eval_steps if use_dev else None,
-        save_strategy="steps" if args.save_steps > 0 else "no",
-        save_steps=args.save_steps if args.save_steps > 0 else 500,
+        save_strategy="steps" if options.save_steps > 0 else "no",
+        save_steps=options.save_steps if options.save_steps > 0 else 500,
         save_only_model=True,
-        seed=args.seed,
-        data_seed=args.seed,
+        seed=options.seed,
+        data_seed=options.seed,
         fp16=fp16,
         bf16=bf16,
         use_cpu=not use_cuda,
-        train_sampling_strategy="random" if (args.no_group_by_length or args.pad_to_max_length) else "group_by_length",
+        train_sampling_strategy="random" if (options.no_group_by_length or options.pad_to_max_length) else "group_by_length",
         remove_unused_columns=False,
         report_to="none",
         dataloader_num_workers=0,
-        disable_tqdm=args.disable_tqdm,
+        disable_tqdm=options.disable_tqdm,
         ddp_find_unused_parameters=False,
     )
 
 
-def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict:
+def run_training(options: ClassifierTrainingOptions, splits: Splits | None = None) -> dict:
     """Train, select on dev, score test; returns the ``eval_results.json`` content (rank 0; ``{}`` elsewhere).
 
     ``splits`` may be passed directly (examples already loaded); otherwise they come from the data flags.
@@ -144,52 +138,52 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
     from .features import PairCollator, encode_examples
     from .selection import BestDevKeeper
 
-    if not args.do_train and not args.do_eval:
+    if not options.do_train and not options.do_eval:
         raise AdaError("nothing to do: pass --do_train and/or --do_eval")
-    output_dir = Path(args.output_dir)
-    if not args.do_train:
-        return _evaluate_only(args, splits)
-    check_output_dir(output_dir, args.overwrite_output_dir)
-    use_dev = bool(args.evaluate_during_training)
+    output_dir = Path(options.output_dir)
+    if not options.do_train:
+        return _evaluate_only(options, splits)
+    check_output_dir(output_dir, options.overwrite_output_dir)
+    use_dev = bool(options.evaluate_during_training)
     if splits is None:
-        splits = load_splits(args.data_dir, args.train_file, args.dev_file, args.test_file,
-                             use_dev=use_dev, need_test=args.do_eval)
+        splits = load_splits(options.data_dir, options.train_file, options.dev_file, options.test_file,
+                             use_dev=use_dev, need_test=options.do_eval)
     if use_dev and not splits.dev:
         raise AdaError("--evaluate_during_training needs a dev split")
-    if args.do_eval and not splits.test:
+    if options.do_eval and not splits.test:
         logger.warning("--do_eval: no test split found (test.jsonl/test.xml or --test_file); nothing will be scored")
-    if args.max_seq_length < 8:
-        raise AdaError(f"--max_seq_length {args.max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
-    if args.fp16_opt_level not in (None, "O1"):
-        logger.info("--fp16_opt_level %s is an apex setting; native torch autocast is used instead", args.fp16_opt_level)
+    if options.max_seq_length < 8:
+        raise AdaError(f"--max_seq_length {options.max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
+    if options.fp16_opt_level not in (None, "O1"):
+        logger.info("--fp16_opt_level %s is an apex setting; native torch autocast is used instead", options.fp16_opt_level)
 
-    input_format = input_format_of(args)
-    augment = float(getattr(args, "contrast_augmentation", 0.0) or 0.0)
+    input_format = options.input_format
+    augment = float(options.contrast_augmentation or 0.0)
     if not 0.0 <= augment <= 1.0:
         raise AdaError(f"--contrast_augmentation {augment}: expected a share between 0 and 1")
     if augment:
         from .contrast import augment_with_contrast
 
         before = len(splits.train)
-        splits.train = augment_with_contrast(splits.train, augment, seed=args.seed)
+        splits.train = augment_with_contrast(splits.train, augment, seed=options.seed)
         logger.info("contrast augmentation: %d training variants added to %d examples (train split only)",
                     len(splits.train) - before, before)
 
-    set_seed(args.seed)
-    model, tokenizer = _load_model_and_tokenizer(args, input_format)
+    set_seed(options.seed)
+    model, tokenizer = _load_model_and_tokenizer(options, input_format)
     limit = getattr(model.config, "max_position_embeddings", None)
-    if limit and args.max_seq_length > limit:
-        raise AdaError(f"--max_seq_length {args.max_seq_length} exceeds the model's {limit} positions")
-    train_features = encode_examples(tokenizer, splits.train, args.max_seq_length, input_format)
-    dev_features = encode_examples(tokenizer, splits.dev, args.max_seq_length, input_format) if splits.dev else None
+    if limit and options.max_seq_length > limit:
+        raise AdaError(f"--max_seq_length {options.max_seq_length} exceeds the model's {limit} positions")
+    train_features = encode_examples(tokenizer, splits.train, options.max_seq_length, input_format)
+    dev_features = encode_examples(tokenizer, splits.dev, options.max_seq_length, input_format) if splits.dev else None
 
     scratch = output_dir.parent / f".{output_dir.name}.training"
-    training_args = _training_arguments(args, scratch, use_dev)
+    training_args = _training_arguments(options, scratch, use_dev)
     is_main = training_args.process_index == 0
     if is_main and scratch.exists():
         shutil.rmtree(scratch)  # left by an interrupted run
     multiple = 8 if (training_args.fp16 or training_args.bf16) else None
-    collator = PairCollator(tokenizer.pad_token_id or 0, pad_to=args.max_seq_length if args.pad_to_max_length else None,
+    collator = PairCollator(tokenizer.pad_token_id or 0, pad_to=options.max_seq_length if options.pad_to_max_length else None,
                             pad_to_multiple_of=multiple)
     keeper = BestDevKeeper()
 
@@ -211,9 +205,9 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
 
     model = trainer.model
     results: dict = {
-        "task_name": args.task_name,
-        "model_name_or_path": str(args.model_name_or_path),
-        "seed": args.seed,
+        "task_name": options.task_name,
+        "model_name_or_path": str(options.model_name_or_path),
+        "seed": options.seed,
         "data": splits.sources,
         "input_format": input_format.to_config(),
         "contrast_augmentation": augment,
@@ -231,11 +225,11 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         "test": {},
     }
     predictions: dict[str, list[dict]] = {}
-    score = {"max_seq_length": args.max_seq_length, "batch_size": args.eval_batch_size}
-    if args.do_eval and splits.test:
+    score = {"max_seq_length": options.max_seq_length, "batch_size": options.eval_batch_size}
+    if options.do_eval and splits.test:
         results["test"]["last"], predictions["predictions_test_last.jsonl"] = score_examples(
             model, tokenizer, splits.test, **score)
-    more_tests = splits.more_tests if args.do_eval else {}
+    more_tests = splits.more_tests if options.do_eval else {}
     if more_tests:
         results["more_tests"] = {name: {} for name in more_tests}
     for name, examples in more_tests.items():
@@ -245,7 +239,7 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         keeper.restore_best(model)
         results["dev"]["best"], predictions["predictions_dev.jsonl"] = score_examples(
             model, tokenizer, splits.dev, **score)
-    if args.do_eval and splits.test:
+    if options.do_eval and splits.test:
         if use_dev:
             results["test"]["best"], predictions["predictions_test.jsonl"] = score_examples(
                 model, tokenizer, splits.test, **score)
@@ -261,19 +255,18 @@ def run_training(args: argparse.Namespace, splits: Splits | None = None) -> dict
         if records is not None:
             predictions[f"predictions_{name.replace('/', '_')}.jsonl"] = records
 
-    with staged_output_dir(output_dir, args.overwrite_output_dir) as staging:
+    with staged_output_dir(output_dir, options.overwrite_output_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         for checkpoint in sorted(scratch.glob("checkpoint-*")) if scratch.exists() else []:
             shutil.move(str(checkpoint), staging / checkpoint.name)
-        if args.eval_all_checkpoints:
+        if options.eval_all_checkpoints:
             results["all_checkpoints"] = _score_checkpoints(staging, splits, score)
         for name, records in predictions.items():
             write_jsonl(staging / name, records)
         write_json(staging / "eval_results.json", results)
         (staging / "eval_results.txt").write_text(results_txt(results), encoding="utf-8")
-        write_json(staging / "training_args.json", {k: v for k, v in vars(args).items()
-                                                     if isinstance(v, (str, int, float, bool, list, type(None)))})
+        write_json(staging / "training_args.json", options.to_json())
         write_json(staging / "log_history.json", trainer.state.log_history)
     shutil.rmtree(scratch, ignore_errors=True)
     _log_summary(results, output_dir)
@@ -296,7 +289,7 @@ def _score_checkpoints(folder: Path, splits: Splits, score: dict) -> dict:
     return scores
 
 
-def _evaluate_only(args: argparse.Namespace, splits: Splits | None) -> dict:
+def _evaluate_only(options: ClassifierTrainingOptions, splits: Splits | None) -> dict:
     """``--do_eval`` without ``--do_train``: score ``--model_name_or_path`` on the test split, print JSON."""
     from .datasets import find_split, load_labeled
     from .evaluate import evaluate_model
@@ -304,13 +297,13 @@ def _evaluate_only(args: argparse.Namespace, splits: Splits | None) -> dict:
     if splits is not None and splits.test:
         test = splits.test
     else:
-        given = [args.test_file] if isinstance(args.test_file, str) else (args.test_file or [])
-        path = given[0] if given else (find_split(Path(args.data_dir), "test") if args.data_dir else None)
+        given = [options.test_file] if isinstance(options.test_file, str) else (options.test_file or [])
+        path = given[0] if given else (find_split(Path(options.data_dir), "test") if options.data_dir else None)
         if not path:
             raise AdaError("--do_eval needs a test split (test.jsonl/test.xml in --data_dir, or --test_file)")
         test = load_labeled(path)
-    results = evaluate_model(args.model_name_or_path, test, max_seq_length=args.max_seq_length,
-                             batch_size=args.eval_batch_size)
+    results = evaluate_model(options.model_name_or_path, test, max_seq_length=options.max_seq_length,
+                             batch_size=options.eval_batch_size)
     print(json.dumps({k: results[k] for k in ("accuracy", "macro_f1", "num_examples")}, indent=2))
     return results
 
