@@ -189,3 +189,77 @@ def test_readers_raise_only_our_error(tmp_path, data, suffix):
     except AdaError:
         return
     assert all(isinstance(e, AspectExample) and e.sentence[e.start : e.end] == e.aspect for e in examples)
+
+
+# ----------------------------------------------------------------------------------- sentence level
+
+from ada_atsc.data.readers import read_sentences  # noqa: E402
+from ada_atsc.data.records import AspectSpan, SentenceRecord, resolve_span_overlaps  # noqa: E402
+
+
+@pytest.mark.parametrize("train, test, n_train, n_test", [
+    ("Restaurants_Train_v2.xml", "Restaurants_Test_Gold.xml", 3041, 800),
+    ("Laptop_Train_v2.xml", "Laptops_Test_Gold.xml", 3045, 800),
+])
+def test_sentence_files_keep_every_sentence_and_the_pair_split(tmp_path, train, test, n_train, n_test):
+    out = tmp_path / "prep"
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / train), "--istrain", "--noconfl", "--output_dir", str(out)]) == 0
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / test), "--noconfl", "--output_dir", str(out)]) == 0
+    sentences = {name: read_sentences(out / f"{name}.sentences.jsonl") for name in ("train", "dev", "train_split", "test")}
+    assert len(sentences["train"]) == n_train and len(sentences["test"]) == n_test
+    assert any(not s.aspects for s in sentences["train"])  # sentences without aspects are kept
+    dev_texts = {s.sentence for s in sentences["dev"]}
+    assert not dev_texts & {s.sentence for s in sentences["train_split"]}
+    assert len(sentences["dev"]) + len(sentences["train_split"]) == n_train
+    # the pair files' dev sentences are exactly the sentence files' dev sentences that carry pairs
+    pair_dev = {e.sentence for e in read_dataset(out / "dev.jsonl")}
+    pair_split = {e.sentence for e in read_dataset(out / "train_split.jsonl")}
+    assert pair_dev <= dev_texts and not pair_split & dev_texts
+    # the pairs of the sentence file (conflict included; aspects in text order) are the source's pairs
+    def content(pairs):
+        return Counter((e.sentence, e.aspect, e.start, e.end, e.polarity) for e in pairs)
+
+    assert content(p for s in sentences["test"] for p in s.pairs()) == content(read_dataset(SEMEVAL / test))
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["sentence_files"]["test"]["sentences"] == n_test
+
+
+def test_span_overlap_rule():
+    spans = [AspectSpan("wine", 4, 8, "positive"), AspectSpan("wine list", 4, 13, "positive"),
+             AspectSpan("list", 9, 13, "neutral"), AspectSpan("staff", 20, 25, "positive"),
+             AspectSpan("staff", 20, 25, "negative"), AspectSpan("bar", 30, 33, "neutral")]
+    kept, duplicates, dropped = resolve_span_overlaps(spans)
+    assert kept == (AspectSpan("wine list", 4, 13, "positive"), AspectSpan("staff", 20, 25, "conflict"),
+                    AspectSpan("bar", 30, 33, "neutral"))
+    assert (duplicates, dropped) == (1, 2)
+    assert resolve_span_overlaps([AspectSpan("ab", 0, 2, None), AspectSpan("bc", 1, 3, None)])[0] == (
+        AspectSpan("ab", 0, 2, None),)  # a tie in length: the earlier span
+
+
+def test_sentence_records_in_every_reader(tmp_path):
+    r15 = tmp_path / "r15.xml"
+    r15.write_text(SEMEVAL2015, encoding="utf-8")
+    first, empty = read_sentences(r15)
+    assert [a.term for a in first.aspects] == ["pizza", "waiter"] and empty.aspects == ()  # NULL target dropped
+    mams = read_sentences(SEMEVAL.parent / "mams" / "test.xml")
+    assert len(mams) == 500 and all(len({a.polarity for a in s.aspects}) > 1 for s in mams)
+    # JSONL sentence records: read as sentences, or as pairs with ids <id>#<k>
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps({"id": "s1", "sentence": "Great food, slow service.", "aspects": [
+        {"term": "food", "from": 6, "to": 10, "polarity": "positive"}, {"term": "service", "polarity": "negative"}]})
+        + "\n" + json.dumps({"id": "s2", "sentence": "Nothing to say.", "aspects": []}) + "\n")
+    assert read_sentences(path) == [
+        SentenceRecord("s1", "Great food, slow service.", (AspectSpan("food", 6, 10, "positive"),
+                                                           AspectSpan("service", 17, 24, "negative"))),
+        SentenceRecord("s2", "Nothing to say.", ())]
+    assert [(e.id, e.aspect) for e in read_dataset(path)] == [("s1#0", "food"), ("s1#1", "service")]
+    # a pair file (JSONL or CSV) is grouped back into sentences
+    pairs = read_dataset(SEMEVAL / "Laptops_Test_Gold.xml")
+    for fmt in ("jsonl", "csv"):
+        write_dataset(tmp_path / f"pairs.{fmt}", pairs)
+        grouped = read_sentences(tmp_path / f"pairs.{fmt}")
+        assert [p for s in grouped for p in s.pairs()] == pairs
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"sentence": "Good food.", "aspects": [{"from": 5, "to": 9}]}) + "\n")
+    with pytest.raises(AdaError, match=r"bad.jsonl:1: aspects\[0\] has no string field 'term'"):
+        read_sentences(bad)

@@ -4,6 +4,15 @@ With ``--istrain`` the files become ``train.jsonl``, ``dev.jsonl`` (10% of the *
 seed, so no sentence is on both sides) and ``train_split.jsonl`` (train minus dev); otherwise ``test.jsonl``.
 Run it once with ``--istrain`` on the training file and once without on the test file, into the same folder.
 ``stats.json`` always holds the counts per split and polarity (it is updated, not replaced, by the second run).
+
+Beside each pair file, ``<split>.sentences.jsonl`` holds the same split at the sentence level, for aspect
+term extraction: every source sentence, with or without aspects, ``{"id", "sentence", "aspects": [{"term",
+"from", "to", "polarity"}]}``. Its dev sentences are the pair files' dev sentences plus, drawn with the same
+seed, the same fraction of the sentences that have no pair (no aspect, or only conflict ones under
+``--noconfl``), so ATE and ATSC never see each other's dev or test sentences. Extraction needs one tag per
+token, so spans follow :func:`~ada_atsc.data.records.resolve_span_overlaps` (a duplicate span is one aspect,
+``conflict`` if its listings disagree; of overlapping spans the longest is kept); conflict aspects stay (they
+are aspects, whatever their polarity) and are counted in ``stats.json``.
 """
 
 from __future__ import annotations
@@ -17,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AdaError
-from ..fileio import write_json
-from .readers import read_dataset
-from .records import ATSC_LABELS, POLARITIES, AspectExample
+from ..fileio import write_json, write_jsonl
+from .readers import read_dataset, read_sentences
+from .records import ATSC_LABELS, POLARITIES, AspectExample, SentenceRecord, resolve_span_overlaps
 from .writers import write_dataset
 
 log = logging.getLogger(__name__)
@@ -73,17 +82,23 @@ def prepare_semeval(
     if not examples:
         raise AdaError(f"{', '.join(map(str, files))}: no aspect terms found")
 
+    sentences, span_stats = read_sentence_files(files)
     if is_train:
         dev, train_split = split_dev(examples, DEV_FRACTION, seed)
         splits = {"train": examples, "dev": dev, "train_split": train_split}
+        dev_texts = dev_sentence_texts(sentences, {e.sentence for e in dev}, {e.sentence for e in examples}, seed)
+        sentence_splits = {"train": sentences, "dev": [s for s in sentences if s.sentence in dev_texts],
+                           "train_split": [s for s in sentences if s.sentence not in dev_texts]}
         if upsample is not None:
             rng = np.random.default_rng(seed)
             splits["train"] = upsample_examples(examples, upsample, rng)
             splits["train_split"] = upsample_examples(train_split, upsample, rng)
     else:
         splits = {"test": examples}
+        sentence_splits = {"test": sentences}
 
-    existing = [f"{name}.jsonl" for name in splits if (output_dir / f"{name}.jsonl").exists()]
+    existing = [f"{name}{suffix}" for name in splits for suffix in (".jsonl", ".sentences.jsonl")
+                if (output_dir / f"{name}{suffix}").exists()]
     if existing and not overwrite:
         raise AdaError(f"{output_dir}: {', '.join(existing)} already there (pass --overwrite_output_dir to replace them)")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -91,6 +106,8 @@ def prepare_semeval(
     for name, split in splits.items():
         write_dataset(output_dir / f"{name}.jsonl", split)
         stats[name] = count_polarities(split)
+        write_jsonl(output_dir / f"{name}.sentences.jsonl", (record.to_record() for record in sentence_splits[name]))
+        stats.setdefault("sentence_files", {})[name] = {**count_sentences(sentence_splits[name]), **span_stats}
     stats.setdefault("sources", {}).update({name: [str(f) for f in files] for name in splits})
     write_json(output_dir / "stats.json", stats)
     return stats
@@ -108,6 +125,36 @@ def read_files(files: list[str]) -> list[AspectExample]:
             ]
         examples.extend(file_examples)
     return examples
+
+
+def read_sentence_files(files: list[str]) -> tuple[list[SentenceRecord], dict]:
+    """Every sentence of ``files`` with its spans made tag-able (see the module doc); ids as :func:`read_files`."""
+    sentences: list[SentenceRecord] = []
+    duplicates = overlaps = 0
+    for file in files:
+        for record in read_sentences(file):
+            aspects, merged, dropped = resolve_span_overlaps(record.aspects)
+            duplicates += merged
+            overlaps += dropped
+            sentence_id = f"{Path(file).stem}:{record.id}" if len(files) > 1 else record.id
+            sentences.append(SentenceRecord(sentence_id, record.sentence, aspects))
+    return sentences, {"duplicate_spans_merged": duplicates, "overlapping_spans_dropped": overlaps}
+
+
+def dev_sentence_texts(sentences: list[SentenceRecord], pair_dev: set[str], pair_sentences: set[str],
+                       seed: int) -> set[str]:
+    """The dev sentences of the sentence-level files: the pair dev's, plus ``DEV_FRACTION`` of the sentences
+    that no pair comes from (seeded; the pair split itself is untouched, so pair files stay as they were)."""
+    others = list(dict.fromkeys(s.sentence for s in sentences if s.sentence not in pair_sentences))
+    order = np.random.default_rng([seed, 1]).permutation(len(others))
+    return pair_dev | {others[i] for i in order[: round(len(others) * DEV_FRACTION)]}
+
+
+def count_sentences(sentences: list[SentenceRecord]) -> dict:
+    """Sentence-file counts: sentences, those with aspects, aspects, conflict aspects."""
+    return {"sentences": len(sentences), "with_aspects": sum(bool(s.aspects) for s in sentences),
+            "aspects": sum(len(s.aspects) for s in sentences),
+            "conflict_aspects": sum(a.polarity == "conflict" for s in sentences for a in s.aspects)}
 
 
 def split_dev(examples: list[AspectExample], fraction: float, seed: int) -> tuple[list[AspectExample], list[AspectExample]]:

@@ -24,21 +24,45 @@ from pathlib import Path
 from xml.parsers import expat
 
 from ..errors import AdaError, located
-from .records import POLARITIES, AspectExample
+from .records import POLARITIES, AspectExample, AspectSpan, SentenceRecord
 
 _ZERO_OFFSETS = ("0", "0")
 
 
 def read_dataset(path: str | Path, fmt: str | None = None) -> list[AspectExample]:
     """Read every (sentence, aspect) example of ``path``; ``fmt`` is ``xml``, ``jsonl`` or ``csv`` (default: by suffix)."""
+    path, fmt = _checked_format(path, fmt)
+    readers = {"xml": read_xml, "jsonl": read_jsonl, "json": read_jsonl, "csv": read_csv}
+    return readers[fmt](path)
+
+
+def read_sentences(path: str | Path, fmt: str | None = None) -> list[SentenceRecord]:
+    """Read every sentence of ``path`` with all its aspect terms, sentences without any included where the
+    format has them (XML, sentence-level JSONL); a pair file's pairs are grouped back into sentences."""
+    path, fmt = _checked_format(path, fmt)
+    if fmt == "xml":
+        return read_xml_sentences(path)
+    if fmt in ("jsonl", "json"):
+        return read_jsonl_sentences(path)
+    return sentences_from_pairs(read_csv(path))
+
+
+def _checked_format(path: str | Path, fmt: str | None) -> tuple[Path, str]:
     path = Path(path)
     if path.is_dir():
         raise AdaError(f"{path}: is a directory, expected a data file (.xml, .jsonl or .csv)")
     fmt = (fmt or _format_from_suffix(path)).lower()
-    readers = {"xml": read_xml, "jsonl": read_jsonl, "json": read_jsonl, "csv": read_csv}
-    if fmt not in readers:
+    if fmt not in ("xml", "jsonl", "json", "csv"):
         raise AdaError(f"{path}: unknown data format '{fmt}' (expected .xml, .jsonl or .csv)")
-    return readers[fmt](path)
+    return path, fmt
+
+
+def sentences_from_pairs(examples: list[AspectExample]) -> list[SentenceRecord]:
+    """Group pairs into sentences (by sentence id and text, first-seen order); aspects keep their order."""
+    grouped: dict[tuple[str, str], list[AspectSpan]] = {}
+    for ex in examples:
+        grouped.setdefault((ex.sentence_id, ex.sentence), []).append(AspectSpan(ex.aspect, ex.start, ex.end, ex.polarity))
+    return [SentenceRecord(sid, text, tuple(spans)) for (sid, text), spans in grouped.items()]
 
 
 def _format_from_suffix(path: Path) -> str:
@@ -98,6 +122,11 @@ def _parse_xml(path: Path) -> tuple[ET.Element, dict[int, int]]:
 
 def read_xml(path: str | Path) -> list[AspectExample]:
     """Read SemEval-2014 / MAMS / BERT-ADA transformed XML, or SemEval-2015/2016 XML (by the root element)."""
+    return [pair for sentence in read_xml_sentences(path) for pair in sentence.pairs()]
+
+
+def read_xml_sentences(path: str | Path) -> list[SentenceRecord]:
+    """Every ``<sentence>`` of an XML file, with its aspect terms (or 2015/16 opinion targets)."""
     path = Path(path)
     root, lines = _parse_xml(path)
     if root.tag == "sentences":
@@ -147,24 +176,26 @@ def _span(path: Path, line: int | None, text: str, term: str, start_s: str, end_
     return start, end
 
 
-def _read_semeval2014(path: Path, root: ET.Element, lines: dict[int, int]) -> list[AspectExample]:
-    examples: list[AspectExample] = []
+def _read_semeval2014(path: Path, root: ET.Element, lines: dict[int, int]) -> list[SentenceRecord]:
+    sentences: list[SentenceRecord] = []
     for position, sentence in enumerate(root.iter("sentence")):
         sentence_id = sentence.get("id", str(position))  # MAMS sentences have no id
         text = _sentence_text(path, lines, sentence)
         terms = sentence.find("aspectTerms")
-        for k, term_el in enumerate([] if terms is None else terms.findall("aspectTerm")):
+        spans: list[AspectSpan] = []
+        for term_el in [] if terms is None else terms.findall("aspectTerm"):
             line = lines.get(id(term_el))
             term = _attr(path, lines, term_el, "term")
             polarity = term_el.get("polarity")  # absent in unlabeled (phase A) test files
             polarity = None if polarity is None else _polarity(path, line, polarity)
             start, end = _span(path, line, text, term, _attr(path, lines, term_el, "from"), _attr(path, lines, term_el, "to"))
-            examples.append(AspectExample(f"{sentence_id}#{k}", text, term, start, end, polarity))
-    return examples
+            spans.append(AspectSpan(term, start, end, polarity))
+        sentences.append(SentenceRecord(sentence_id, text, tuple(spans)))
+    return sentences
 
 
-def _read_semeval2015(path: Path, root: ET.Element, lines: dict[int, int]) -> list[AspectExample]:
-    examples: list[AspectExample] = []
+def _read_semeval2015(path: Path, root: ET.Element, lines: dict[int, int]) -> list[SentenceRecord]:
+    sentences: list[SentenceRecord] = []
     for sentence in root.iter("sentence"):
         sentence_id = _attr(path, lines, sentence, "id")
         text = _sentence_text(path, lines, sentence)
@@ -179,9 +210,9 @@ def _read_semeval2015(path: Path, root: ET.Element, lines: dict[int, int]) -> li
             start, end = _span(path, line, text, target, _attr(path, lines, opinion, "from"), _attr(path, lines, opinion, "to"))
             key = (target, start, end)
             merged[key] = polarity if merged.get(key, polarity) == polarity else "conflict"
-        for k, ((target, start, end), polarity) in enumerate(merged.items()):
-            examples.append(AspectExample(f"{sentence_id}#{k}", text, target, start, end, polarity))
-    return examples
+        spans = tuple(AspectSpan(target, start, end, polarity) for (target, start, end), polarity in merged.items())
+        sentences.append(SentenceRecord(sentence_id, text, spans))
+    return sentences
 
 
 # ----------------------------------------------------------------------------------- JSONL and CSV
@@ -222,15 +253,53 @@ def parse_json_object_line(path: str | Path, line_no: int, line: str) -> dict:
 
 
 def read_jsonl(path: str | Path) -> list[AspectExample]:
-    """Read the project's JSONL format (one object per line; blank lines are skipped)."""
-    path = Path(path)
-    examples = []
+    """Read the project's JSONL format (one object per line; blank lines are skipped): pair records, or
+    sentence records (``aspects``: a list), whose aspects become pairs ``<id>#<k>``."""
+    return [pair for item in _jsonl_items(Path(path))
+            for pair in (item.pairs() if isinstance(item, SentenceRecord) else [item])]
+
+
+def read_jsonl_sentences(path: str | Path) -> list[SentenceRecord]:
+    """Sentence records of a JSONL file; pair records are grouped into sentences."""
+    items = _jsonl_items(Path(path))
+    if all(isinstance(item, SentenceRecord) for item in items):
+        return items
+    if any(isinstance(item, SentenceRecord) for item in items):
+        raise AdaError(f"{path}: mixes sentence records ('aspects') and pair records ('aspect'); use one kind")
+    return sentences_from_pairs(items)
+
+
+def _jsonl_items(path: Path) -> list:
+    items: list = []
     for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         record = parse_json_object_line(path, line_no, line)
-        examples.append(_example_from_mapping(path, line_no, record, len(examples)))
-    return examples
+        if "aspects" in record and "aspect" not in record:
+            items.append(_sentence_from_mapping(path, line_no, record, len(items)))
+        else:
+            items.append(_example_from_mapping(path, line_no, record, len(items)))
+    return items
+
+
+def _sentence_from_mapping(path: Path, line: int, record: dict, index: int) -> SentenceRecord:
+    """A sentence record: ``sentence`` and ``aspects`` (objects with ``term``, ``from``/``to``, ``polarity``)."""
+    if not isinstance(record.get("sentence"), str):
+        raise located(path, line, "record has no string field 'sentence'")
+    aspects = record["aspects"]
+    if not isinstance(aspects, list) or not all(isinstance(a, dict) for a in aspects):
+        raise located(path, line, "'aspects' must be a list of objects with 'term', 'from', 'to', 'polarity'")
+    spans = []
+    for k, aspect in enumerate(aspects):
+        if not isinstance(aspect.get("term"), str):
+            raise located(path, line, f"aspects[{k}] has no string field 'term'")
+        pair = _example_from_mapping(path, line, {"sentence": record["sentence"], "aspect": aspect.get("term"),
+                                                  "from": aspect.get("from"), "to": aspect.get("to"),
+                                                  "polarity": aspect.get("polarity")}, 0)
+        spans.append(AspectSpan(pair.aspect, pair.start, pair.end, pair.polarity))
+    sentence_id = record.get("id")
+    sentence_id = str(index) if sentence_id in (None, "") else str(sentence_id)
+    return SentenceRecord(sentence_id, record["sentence"], tuple(spans))
 
 
 def read_csv(path: str | Path) -> list[AspectExample]:

@@ -43,3 +43,63 @@ class AspectExample:
         """The id of the sentence this aspect belongs to (record ids are ``<sentence id>#<n>``; SemEval ids
         may themselves contain ``#``, so only the last part is cut)."""
         return self.id.rsplit("#", 1)[0]
+
+
+@dataclass(frozen=True)
+class AspectSpan:
+    """One aspect term of a sentence: its text, character span (``end`` exclusive) and polarity."""
+
+    term: str
+    start: int
+    end: int
+    polarity: str | None
+
+    def to_record(self) -> dict:
+        return {"term": self.term, "from": self.start, "to": self.end, "polarity": self.polarity}
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    """One sentence with every aspect term the source gives it (possibly none): the unit of extraction.
+
+    On disk (``<split>.sentences.jsonl``): ``{"id", "sentence", "aspects": [{"term", "from", "to",
+    "polarity"}]}``. The pairs of ATSC are derived from it (:meth:`pairs`), ids ``<sentence id>#<k>``.
+    """
+
+    id: str
+    sentence: str
+    aspects: tuple[AspectSpan, ...] = ()
+
+    def to_record(self) -> dict:
+        return {"id": self.id, "sentence": self.sentence, "aspects": [a.to_record() for a in self.aspects]}
+
+    def pairs(self) -> list[AspectExample]:
+        """One :class:`AspectExample` per aspect, in source order."""
+        return [AspectExample(f"{self.id}#{k}", self.sentence, a.term, a.start, a.end, a.polarity)
+                for k, a in enumerate(self.aspects)]
+
+
+def resolve_span_overlaps(aspects: tuple[AspectSpan, ...] | list[AspectSpan]) -> tuple[tuple[AspectSpan, ...], int, int]:
+    """The rule for extraction data, where a token carries one tag: (kept aspects in text order, duplicates
+    merged, overlaps dropped).
+
+    * The same span listed twice is one aspect; if the listings disagree on polarity it becomes ``conflict``.
+    * Of spans that overlap without being equal ("wine" inside "wine list"), the longest is kept (on a tie,
+      the one that starts first) and the others are dropped.
+    """
+    merged: dict[tuple[int, int], AspectSpan] = {}
+    duplicates = 0
+    for aspect in aspects:
+        key = (aspect.start, aspect.end)
+        if key in merged:
+            duplicates += 1
+            if merged[key].polarity != aspect.polarity:
+                merged[key] = AspectSpan(aspect.term, aspect.start, aspect.end, "conflict")
+        else:
+            merged[key] = aspect
+    kept: list[AspectSpan] = []
+    for aspect in sorted(merged.values(), key=lambda a: (-(a.end - a.start), a.start)):
+        if all(aspect.end <= other.start or aspect.start >= other.end for other in kept):
+            kept.append(aspect)
+    kept.sort(key=lambda a: a.start)
+    return tuple(kept), duplicates, len(merged) - len(kept)
