@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data.readers import read_dataset
 from ..data.records import ATSC_LABELS, POLARITIES, AspectExample
 from ..errors import AdaError
+from ..fine_tune import Splits
 
 logger = logging.getLogger(__name__)
 
@@ -75,18 +75,6 @@ def load_labeled(path: str | Path) -> list[AspectExample]:
     if not examples:
         raise AdaError(f"{path}: no positive/negative/neutral examples")
     return examples
-
-
-@dataclass
-class Splits:
-    """The examples a run trains, selects and tests on, and where they came from."""
-
-    train: list[AspectExample]
-    dev: list[AspectExample] | None = None
-    test: list[AspectExample] | None = None
-    sources: dict[str, str] = field(default_factory=dict)
-    more_tests: dict[str, list[AspectExample]] = field(default_factory=dict)
-    """Further test sets (``--test_file A B``: B onwards), each scored and reported under its own name."""
 
 
 def find_split(data_dir: Path, split: str) -> Path | None:
