@@ -1,5 +1,6 @@
 """ATSC speed benchmark: the 2019 recipe (every batch padded to 128, fp32, random order) versus ours
-(batches padded to their longest member, grouped by length, bf16 on a GPU that has it), both through the
+(``train``'s defaults: the aspect-marked input, batches padded to their longest member, grouped by length,
+bf16 on a GPU that has it), both through the
 same training code on the restaurants training data with the packaged MiniLM, in one run; plus inference
 throughput (pairs/s in batches) and the median latency of one ``Predictor.predict`` call.
 
@@ -28,7 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def train_speed(model: str, splits, steps: int, batch: int, baseline: bool, workdir: Path) -> dict:
     import torch
 
-    from ada_atsc.atsc.train import build_parser
+    from ada_atsc.atsc.options import ClassifierTrainingOptions
+    from ada_atsc.atsc.train import build_parser, paper_defaults
     from ada_atsc.atsc.training import run_training
 
     argv = ["--model_name_or_path", model, "--output_dir", str(workdir / ("baseline" if baseline else "ours")),
@@ -38,7 +40,8 @@ def train_speed(model: str, splits, steps: int, batch: int, baseline: bool, work
         argv.append("--pad_to_max_length")
     elif torch.cuda.is_available() and torch.cuda.is_bf16_supported():
         argv.append("--bf16")
-    results = run_training(build_parser().parse_args(argv), splits=splits)
+    parser = paper_defaults(build_parser()) if baseline else build_parser()  # the 2019 input, or train's default
+    results = run_training(ClassifierTrainingOptions.from_namespace(parser.parse_args(argv)), splits=splits)
     return {"samples_per_s": results["train_samples_per_second"], "seconds": results["train_runtime_s"],
             "steps": steps, "batch": batch, "precision": results["precision"],
             "padding": "128 (fixed)" if baseline else "longest in batch, length-grouped"}

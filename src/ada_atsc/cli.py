@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("ada_atsc.atsc.probe", "5. probe: aspect robustness, contrast variants of a labeled test set"),
     "experiment": ("ada_atsc.atsc.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
     "predict": ("ada_atsc.atsc.predict", "6. predict: classify aspects in new sentences"),
+    "extract": ("ada_atsc.ate.extract", "6. extract: aspect terms in raw text (an extractor from train --task ate)"),
     "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
 }
 

@@ -90,6 +90,17 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (clean_text(s) for s in blingfire.text_to_sentences(text).split("\n")) if s]
 
 
+def sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (BlingFire), as offsets into ``text`` itself, so that
+    whatever is found in a sentence can be placed in the original text."""
+    import blingfire
+
+    if not text.strip():
+        return []
+    _, offsets = blingfire.text_to_sentences_and_offsets(text)
+    return [(a, b) for a, b in offsets if text[a:b].strip()]
+
+
 def normalise_for_matching(sentence: str) -> str:
     """The key under which sentences are compared for leakage: lower-cased, whitespace collapsed."""
     return _WHITESPACE.sub(" ", clean_text(sentence).lower())

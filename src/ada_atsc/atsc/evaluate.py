@@ -42,8 +42,36 @@ def evaluate_model(
     return metrics
 
 
+def model_kind(model_dir: str | Path) -> str:
+    """``ate`` for an aspect extractor, ``atsc`` for a classifier (read from config.json, no torch)."""
+    from ..ate.spans import TAGS
+    from ..models import resolve_model_path
+
+    config_file = Path(resolve_model_path(str(model_dir))) / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{config_file}: cannot read the model config ({exc})") from None
+    labels = [str(v) for _, v in sorted((config.get("id2label") or {}).items(), key=lambda kv: int(kv[0]))]
+    return "ate" if config.get("ada_atsc_task") == "ate" or tuple(labels) == TAGS else "atsc"
+
+
+def evaluate_extractor(model_dir: str | Path, sentences: list, *, max_seq_length: int = 128, batch_size: int = 64,
+                       device: str | None = None) -> tuple[dict, list[dict]]:
+    """Exact-span precision, recall and F1 of the extractor in ``model_dir`` on labeled sentences."""
+    from ..ate.extractor import load_extractor
+    from ..ate.training import score_sentences
+
+    model, tokenizer, _ = load_extractor(str(model_dir), device=device)
+    metrics, records = score_sentences(model, tokenizer, sentences, max_seq_length, batch_size)
+    metrics["model"] = str(model_dir)
+    return metrics, records
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a classifier directory written by 'ada-atsc train'")
+    parser.add_argument("--model", required=True,
+                        help="a classifier or an aspect extractor written by 'ada-atsc train' (the kind is read "
+                             "from its config)")
     parser.add_argument("--data", required=True, nargs="+",
                         help="labeled data: JSONL, CSV, SemEval/MAMS XML; several files are scored one by one "
                              "(e.g. rest/test.jsonl data/mams/test.xml)")
@@ -64,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output_dir:
         check_output_dir(args.output_dir, args.overwrite_output_dir)
     files = [args.data] if isinstance(args.data, str) else list(args.data)
+    if model_kind(args.model) == "ate":
+        return _run_extractor(args, files)
     datasets = {test_set_name(Path(f)): (f, load_labeled(f)) for f in files}  # every file checked first
     if len(datasets) < len(files):
         raise AdaError("--data: two files share a name (<folder>/<file>); rename one")
@@ -90,4 +120,28 @@ def run(args: argparse.Namespace) -> int:
                 write_json(staging / "eval_results.json", {"model": str(args.model), "results": scored})
                 for name, records in predictions.items():
                     write_jsonl(staging / f"predictions_{name.replace('/', '_')}.jsonl", records)
+    return 0
+
+
+def _run_extractor(args: argparse.Namespace, files: list[str]) -> int:
+    """``evaluate`` of an aspect extractor: exact-span scores per file (sentence-level data or any reader's)."""
+    from ..ate.training import load_sentence_file
+    from .datasets import test_set_name
+
+    datasets = {test_set_name(Path(f)): (f, load_sentence_file(f)) for f in files}
+    scored, predictions = {}, {}
+    for name, (path, sentences) in datasets.items():
+        metrics, predictions[name] = evaluate_extractor(args.model, sentences, max_seq_length=args.max_seq_length,
+                                                        batch_size=args.batch_size, device=args.device)
+        metrics["data"] = str(path)
+        scored[name] = metrics
+        print(json.dumps({"model": str(args.model), "data": str(path), "task": "ate", "sentences": metrics["sentences"],
+                          **{k: round(metrics[k], 4) for k in ("precision", "recall", "f1")}}))
+    if args.output_dir:
+        with staged_output_dir(args.output_dir, args.overwrite_output_dir) as staging:
+            write_json(staging / "eval_results.json", next(iter(scored.values())) if len(scored) == 1
+                       else {"model": str(args.model), "results": scored})
+            for name, records in predictions.items():
+                write_jsonl(staging / ("predictions.jsonl" if len(scored) == 1
+                                       else f"predictions_{name.replace('/', '_')}.jsonl"), records)
     return 0

@@ -20,6 +20,8 @@ class ClassifierTrainingOptions:
 
     model_name_or_path: str
     output_dir: str
+    task: str = "atsc"
+    """``atsc`` (a sentiment classifier of aspect pairs) or ``ate`` (an aspect term extractor)."""
     # data
     data_dir: str | None = None
     train_file: list[str] | None = None

@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--do_lower_case", action="store_true", default=None,
                        help="lower-case input (uncased models already do)")
     model.add_argument("--task_name", default="semeval2014-atsc", help="recorded in the results and config")
+    model.add_argument("--task", choices=["atsc", "ate"], default="atsc",
+                       help="atsc: classify the sentiment of aspect pairs; ate: extract aspect terms from sentences "
+                            "(sentence-level data: <split>.sentences.jsonl from prepare-semeval)")
 
     data = parser.add_argument_group("data")
     data.add_argument("--data_dir", default=None,
@@ -143,6 +146,16 @@ def run(args: argparse.Namespace) -> int:
     from .training import run_training
 
     options = ClassifierTrainingOptions.from_namespace(args)
+    if options.task == "ate":
+        from ..ate.training import run_extraction_training
+
+        results = run_extraction_training(options)
+        if results:
+            print(json.dumps({"output_dir": str(options.output_dir), "best_step": results["best_step"],
+                              "last_step": results["last_step"],
+                              "test": {k: {m: round(v[m], 4) for m in ("precision", "recall", "f1")}
+                                       for k, v in results["test"].items()}}))
+        return 0
     results = run_training(options)
     if results and options.do_train:
         print(json.dumps({

@@ -1,0 +1,141 @@
+"""Run a trained aspect extractor on text of any length: the :class:`Extractor` API.
+
+A text is split into sentences (BlingFire, offsets kept), each sentence is encoded in windows of at most
+``max_seq_length`` tokens that overlap by ``stride`` tokens (so a sentence longer than the model's positions
+is covered whole, never cut silently), and each word takes its tag from the window where it sits farthest
+from an edge. Spans come back as offsets into the original text, with a score (the mean probability of the
+predicted tags of the span's words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AdaError
+from .features import word_offsets
+from .spans import TAGS, decode_spans
+
+
+def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 128, stride: int = 32,
+                  batch_size: int = 32) -> list[list[tuple[int, int, float]]]:
+    """``(start, end, score)`` spans of each text (each text is encoded whole, in overlapping windows)."""
+    import torch
+
+    if not texts:
+        return []
+    if stride >= max_seq_length - 4:
+        raise AdaError(f"stride {stride} must be well below max_seq_length {max_seq_length}")
+    enc = tokenizer(list(texts), truncation=True, max_length=max_seq_length, stride=stride,
+                    return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
+                    return_attention_mask=True, return_token_type_ids=True)
+    owners = enc["overflow_to_sample_mapping"]
+    keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    # per text: word -> (distance from the window edge, tag, probability, span)
+    best: list[dict[int, tuple[int, int, float, tuple[int, int]]]] = [{} for _ in texts]
+    order = sorted(range(len(owners)), key=lambda i: len(enc["input_ids"][i]))
+    with torch.inference_mode():
+        for at in range(0, len(order), batch_size):
+            rows = order[at : at + batch_size]
+            length = max(len(enc["input_ids"][i]) for i in rows)
+            pad = tokenizer.pad_token_id or 0
+            batch = {k: torch.tensor([list(enc[k][i]) + [pad if k == "input_ids" else 0] * (length - len(enc[k][i]))
+                                      for i in rows], dtype=torch.long, device=device) for k in keys}
+            probs = torch.softmax(model(**batch).logits.float(), dim=-1).cpu().numpy()
+            for row, window in zip(probs, rows):
+                _collect(best[owners[window]], enc, window, row)
+    if was_training:
+        model.train()
+    results = []
+    for words in best:
+        ordered = sorted(words)
+        spans = [words[w][3] for w in ordered]
+        tags = [words[w][1] for w in ordered]
+        scores = [words[w][2] for w in ordered]
+        results.append(decode_spans(spans, tags, scores))
+    return results
+
+
+def _collect(words: dict, enc, window: int, probs: np.ndarray) -> None:
+    """Keep, for each word of this window, its first sub-word's tag where the word is farthest from an edge."""
+    word_ids, spans = word_offsets(enc, window, enc["offset_mapping"][window])
+    n = len(word_ids)
+    seen = set()
+    for position, word in enumerate(word_ids):
+        if word is None or word in seen:
+            continue
+        seen.add(word)
+        margin = min(position, n - 1 - position)
+        if word not in words or margin > words[word][0]:
+            tag = int(probs[position].argmax())
+            words[word] = (margin, tag, float(probs[position][tag]), spans[word])
+
+
+def load_extractor(model_dir: str, device: str | None = None):
+    """(model, tokenizer, device) of a saved extractor; a clear error for a directory that is not one."""
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    from ..atsc.inference import pick_device
+    from ..models import load_tokenizer, resolve_model_path
+
+    path = resolve_model_path(model_dir)
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{path}: cannot read the model config: {str(exc).splitlines()[0]}") from exc
+    labels = [str(config.id2label[i]) for i in range(len(config.id2label))] if config.id2label else []
+    if tuple(labels) != TAGS:
+        kind = "an ATSC classifier" if {"positive", "negative"} <= {x.lower() for x in labels} else "not an extractor"
+        raise AdaError(f"{path}: {kind} (labels {labels}); an aspect extractor has the labels {', '.join(TAGS)}")
+    tokenizer = load_tokenizer(path)
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{path}: cannot load an extractor: {str(exc).splitlines()[0]}") from exc
+    dev = pick_device(device)
+    model.to(dev).eval()
+    return model, tokenizer, dev
+
+
+class Extractor:
+    """A trained aspect term extractor, loaded once.
+
+    >>> Extractor("extractor_dir").extract(["The food was great. The service was slow!"])
+    [[{'term': 'food', 'from': 4, 'to': 8, 'score': 0.98}, {'term': 'service', 'from': 24, 'to': 31, ...}]]
+    """
+
+    def __init__(self, model_dir: str | Path, *, device: str | None = None, batch_size: int = 32,
+                 max_seq_length: int = 128, stride: int = 32):
+        self.model, self.tokenizer, self.device = load_extractor(str(model_dir), device=device)
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        self.max_seq_length = min(max_seq_length, limit) if limit else max_seq_length
+        self.batch_size = batch_size
+        self.stride = stride
+
+    def extract(self, texts: str | Sequence[str]) -> list:
+        """Aspect spans of each text (a list of dicts per text; one list for a single string).
+
+        Each text is split into sentences; offsets are into the original text, ``text[from:to] == term``.
+        """
+        from ..corpus import sentence_offsets
+
+        single = isinstance(texts, str)
+        texts = [texts] if single else list(texts)
+        pieces: list[tuple[int, int, int]] = []  # (text index, sentence start, sentence end)
+        for index, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise AdaError(f"text {index}: expected a string, got {type(text).__name__}")
+            pieces.extend((index, a, b) for a, b in sentence_offsets(text))
+        spans = extract_spans(self.model, self.tokenizer, [texts[i][a:b] for i, a, b in pieces],
+                              max_seq_length=self.max_seq_length, stride=self.stride, batch_size=self.batch_size)
+        results: list[list[dict]] = [[] for _ in texts]
+        for (index, offset, _), found in zip(pieces, spans):
+            for start, end, score in found:
+                a, b = offset + start, offset + end
+                results[index].append({"term": texts[index][a:b], "from": a, "to": b, "score": round(score, 6)})
+        return results[0] if single else results

@@ -1,0 +1,178 @@
+"""ATE training: the extraction task for the shared training core (``ada-atsc train --task ate``).
+
+Same command, flags and honest protocol as ATSC (dev every ``--logging_steps``, best-dev checkpoint, test
+scored at best dev and at the last step). Data are sentence-level files (``<split>.sentences.jsonl`` from
+``prepare-semeval``, or any format :func:`~ada_atsc.data.readers.read_sentences` reads); the model is
+``AutoModelForTokenClassification`` with the labels :data:`~ada_atsc.ate.spans.TAGS`. Dev selection uses
+exact-span F1 over words; the reported scores are exact character-span precision, recall and F1 (micro).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..data.readers import read_sentences
+from ..data.records import SentenceRecord, resolve_span_overlaps
+from ..errors import AdaError
+from ..fine_tune import Splits, fine_tune
+from .spans import IGNORE_LABEL, TAGS, decode_spans, span_scores
+
+logger = logging.getLogger(__name__)
+
+SENTENCE_FILES = {"train": "train.sentences.jsonl", "train_split": "train_split.sentences.jsonl",
+                  "dev": "dev.sentences.jsonl", "test": "test.sentences.jsonl"}
+TASK_CONFIG_KEY = "ada_atsc_task"
+
+
+def load_sentence_file(path: str | Path) -> list[SentenceRecord]:
+    """Sentences of one file, spans made tag-able (:func:`resolve_span_overlaps`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AdaError(f"{path}: file not found")
+    records = [SentenceRecord(r.id, r.sentence, resolve_span_overlaps(r.aspects)[0]) for r in read_sentences(path)]
+    if not records:
+        raise AdaError(f"{path}: no sentences")
+    return records
+
+
+def load_sentence_splits(data_dir, train_file, dev_file, test_file, *, use_dev: bool, need_test: bool) -> Splits:
+    """The sentence-level splits of a run; training never shares a sentence with dev or a test set."""
+    from ..atsc.datasets import _as_paths, sentence_key, test_set_name
+
+    files = {"train": _as_paths(train_file), "dev": _as_paths(dev_file), "test": _as_paths(test_file)}
+    if data_dir:
+        folder = Path(data_dir)
+        if not folder.is_dir():
+            raise AdaError(f"{folder}: --data_dir is not a directory")
+        found = {name: folder / file for name, file in SENTENCE_FILES.items() if (folder / file).is_file()}
+        train = found.get("train_split") if use_dev and "train_split" in found else found.get("train")
+        files["train"] = files["train"] or ([train] if train else [])
+        files["dev"] = files["dev"] or ([found["dev"]] if "dev" in found else [])
+        files["test"] = files["test"] or ([found["test"]] if "test" in found else [])
+        if not files["train"]:
+            raise AdaError(f"{folder}: no {SENTENCE_FILES['train']} (make it with 'ada-atsc prepare-semeval')")
+    if not files["train"]:
+        raise AdaError("no training data: pass --data_dir or --train_file")
+    if use_dev and not files["dev"]:
+        raise AdaError("--evaluate_during_training selects the checkpoint on a dev split, but none was found")
+    train = [s for path in files["train"] for s in load_sentence_file(path)]
+    dev = [s for path in files["dev"] for s in load_sentence_file(path)] if use_dev else None
+    tests = {test_set_name(path): load_sentence_file(path) for path in files["test"]} if need_test else {}
+    for role, held in [("dev split", dev or [])] + [(f"test set {k}", v) for k, v in tests.items()]:
+        seen = {sentence_key(s.sentence) for s in held}
+        before = len(train)
+        train = [s for s in train if sentence_key(s.sentence) not in seen]
+        if len(train) < before:
+            logger.warning("removed %d training sentence(s) that are in the %s", before - len(train), role)
+    if not train:
+        raise AdaError("every training sentence is also in the dev or test data")
+    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
+    test = next(iter(tests.values()), None)
+    return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=dict(list(tests.items())[1:]))
+
+
+def predictions_records(sentences: list[SentenceRecord], predicted: list[list[tuple[int, int, float]]]) -> list[dict]:
+    """One record per sentence: gold and predicted spans (with scores)."""
+    records = []
+    for record, spans in zip(sentences, predicted):
+        gold = {(a.start, a.end) for a in record.aspects}
+        records.append({
+            "id": record.id, "sentence": record.sentence,
+            "gold": [{"term": a.term, "from": a.start, "to": a.end} for a in record.aspects],
+            "pred": [{"term": record.sentence[a:b], "from": a, "to": b, "score": round(s, 6)} for a, b, s in spans],
+            "correct": gold == {(a, b) for a, b, _ in spans},
+        })
+    return records
+
+
+def score_sentences(model, tokenizer, sentences: list[SentenceRecord], max_seq_length: int, batch_size: int):
+    """(span scores, prediction records) of an extractor on labeled sentences."""
+    from .extractor import extract_spans
+
+    predicted = extract_spans(model, tokenizer, [s.sentence for s in sentences], max_seq_length=max_seq_length,
+                              batch_size=batch_size)
+    metrics = span_scores([{(a.start, a.end) for a in s.aspects} for s in sentences],
+                          [{(a, b) for a, b, _ in spans} for spans in predicted])
+    return metrics, predictions_records(sentences, predicted)
+
+
+class ATETask:
+    """Aspect term extraction for :func:`ada_atsc.fine_tune.fine_tune`."""
+
+    name = "ate"
+    selection_metric = "f1"
+
+    def load_splits(self, options, use_dev: bool, need_test: bool) -> Splits:
+        return load_sentence_splits(options.data_dir, options.train_file, options.dev_file, options.test_file,
+                                    use_dev=use_dev, need_test=need_test)
+
+    def prepare_train(self, splits: Splits, options) -> dict:
+        if options.contrast_augmentation:
+            raise AdaError("--contrast_augmentation applies to --task atsc only")
+        return {"labels": list(TAGS)}
+
+    def build(self, options):
+        from transformers import AutoConfig, AutoModelForTokenClassification
+
+        from ..models import load_tokenizer, resolve_model_path
+
+        model_path = resolve_model_path(options.model_name_or_path)
+        tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)
+        try:
+            config = AutoConfig.from_pretrained(resolve_model_path(options.config_name) if options.config_name
+                                                else model_path, cache_dir=options.cache_dir, num_labels=len(TAGS),
+                                                id2label=dict(enumerate(TAGS)),
+                                                label2id={t: i for i, t in enumerate(TAGS)})
+            setattr(config, TASK_CONFIG_KEY, "ate")
+            model = AutoModelForTokenClassification.from_pretrained(model_path, config=config,
+                                                                    cache_dir=options.cache_dir)
+        except (OSError, ValueError) as exc:
+            raise AdaError(f"{model_path}: cannot load a model to fine-tune: {str(exc).splitlines()[0]}") from exc
+        return model, tokenizer
+
+    def encode(self, tokenizer, examples: list, options) -> list[dict]:
+        from .features import encode_sentences
+
+        return encode_sentences(tokenizer, examples, options.max_seq_length)
+
+    def collator(self, tokenizer, options, pad_to_multiple_of: int | None):
+        from .features import TokenCollator
+
+        return TokenCollator(tokenizer.pad_token_id or 0, pad_to_multiple_of=pad_to_multiple_of)
+
+    def compute_metrics(self, eval_pred) -> dict[str, float]:
+        """Exact-span scores over words (the positions that carry a label) for dev selection."""
+        preds = eval_pred.predictions.argmax(axis=-1)
+        gold_sets, pred_sets = [], []
+        for labels, predicted in zip(eval_pred.label_ids, preds):
+            positions = [i for i, label in enumerate(labels) if label != IGNORE_LABEL]
+            words = [(k, k + 1) for k in range(len(positions))]
+            gold_sets.append({(a, b) for a, b, _ in decode_spans(words, [int(labels[i]) for i in positions])})
+            pred_sets.append({(a, b) for a, b, _ in decode_spans(words, [int(predicted[i]) for i in positions])})
+        scores = span_scores(gold_sets, pred_sets)
+        return {k: scores[k] for k in ("precision", "recall", "f1")}
+
+    def score(self, model, tokenizer, examples: list, options):
+        return score_sentences(model, tokenizer, examples, options.max_seq_length, options.eval_batch_size)
+
+    def results_txt(self, results: dict) -> str:
+        lines = []
+        for split in ("test", "dev"):
+            for which in ("best", "last"):
+                metrics = results.get(split, {}).get(which)
+                if metrics:
+                    prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
+                    lines += [f"{prefix}{k} = {metrics[k]}" for k in ("precision", "recall", "f1")]
+        lines += [f"best_step = {results.get('best_step')}", f"last_step = {results.get('last_step')}"]
+        return "\n".join(lines) + "\n"
+
+    def summary(self, metrics: dict) -> str:
+        return f"span P {metrics['precision']:.4f} R {metrics['recall']:.4f} F1 {metrics['f1']:.4f}"
+
+
+def run_extraction_training(options, splits: Splits | None = None) -> dict:
+    """Train an aspect extractor with dev selection; returns the ``eval_results.json`` content."""
+    if not options.do_train:
+        raise AdaError("--task ate: pass --do_train (to score a trained extractor use 'ada-atsc evaluate')")
+    return fine_tune(ATETask(), options, splits)

@@ -1,0 +1,155 @@
+"""Aspect term extraction: tags and spans, features, training (tiny model), extractor, evaluate, extract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ada_atsc.ate.features import encode_sentences, word_offsets
+from ada_atsc.ate.spans import B, I, O, decode_spans, span_scores, word_tags
+from ada_atsc.ate.training import load_sentence_file
+from ada_atsc.cli import main
+
+from .conftest import SEMEVAL
+
+FAST = ["--max_steps", "6", "--logging_steps", "3", "--per_gpu_train_batch_size", "8", "--disable_tqdm"]
+
+
+def test_tags_and_spans_round_trip():
+    words = [(0, 3), (4, 8), (9, 13), (14, 17), (18, 22)]  # "The wine list was good"
+    assert word_tags(words, [(4, 13)]) == [O, B, I, O, O]
+    assert decode_spans(words, [O, B, I, O, O]) == [(4, 13, 1.0)]
+    assert decode_spans(words, [I, O, B, B, I], [0.5, 1, 0.8, 0.6, 0.4]) == [(0, 3, 0.5), (9, 13, 0.8), (14, 22, 0.5)]
+    scores = span_scores([{(4, 13)}, {(0, 3), (5, 9)}], [{(4, 13), (0, 3)}, {(0, 3)}])
+    assert (scores["true_positives"], scores["gold_spans"], scores["predicted_spans"]) == (2, 3, 3)
+    assert scores["f1"] == pytest.approx(2 / 3)
+
+
+@pytest.fixture(scope="module")
+def sentence_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ate_data")
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--istrain", "--noconfl",
+                 "--output_dir", str(folder)]) == 0
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--noconfl",
+                 "--output_dir", str(folder)]) == 0
+    for name in ("train_split", "dev", "test"):  # keep the tests quick: a slice of each split
+        path = folder / f"{name}.sentences.jsonl"
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[:60]))
+    return folder
+
+
+def test_first_subword_labels_decode_back_to_the_gold_spans(tiny_bert_dir):
+    from ada_atsc.models import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny_bert_dir))
+    sentences = load_sentence_file(SEMEVAL / "Restaurants_Test_Gold.xml")
+    features = encode_sentences(tokenizer, sentences, 128)
+    enc = tokenizer([s.sentence for s in sentences], return_offsets_mapping=True, truncation=True, max_length=128)
+    for i, (sentence, feature) in enumerate(zip(sentences, features)):
+        word_ids, words = word_offsets(enc, i, enc["offset_mapping"][i])
+        tags, seen = [], set()
+        for word, label in zip(word_ids, feature["labels"]):
+            assert (label == -100) == (word is None or word in seen)
+            if word is not None and word not in seen:
+                seen.add(word)
+                tags.append(label)
+        if len(feature["input_ids"]) == 128:
+            continue  # truncated (the tiny vocabulary spells many words letter by letter): training only
+        decoded = {(a, b) for a, b, _ in decode_spans([words[w] for w in sorted(words)], tags)}
+        assert decoded == {(a.start, a.end) for a in sentence.aspects}, sentence.sentence
+
+
+@pytest.fixture(scope="module")
+def extractor_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ate") / "extractor"
+    assert main(["train", "--task", "ate", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
+                 "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
+    return out
+
+
+def test_ate_training_writes_an_extractor_and_honest_span_scores(extractor_dir):
+    from transformers import AutoModelForTokenClassification
+
+    model = AutoModelForTokenClassification.from_pretrained(extractor_dir)
+    assert model.config.id2label == {0: "O", 1: "B-ASP", 2: "I-ASP"}
+    results = json.loads((extractor_dir / "eval_results.json").read_text())
+    assert results["task"] == "ate" and results["selection"] == "best dev f1"
+    assert [h["step"] for h in results["dev_history"]] == [3, 6]
+    for which in ("best", "last"):
+        test = results["test"][which]
+        assert test["sentences"] == 60 and 0 <= test["f1"] <= 1
+        assert test["gold_spans"] == sum(len(json.loads(line)["aspects"]) for line in
+                                         (Path(results["data"]["test"])).read_text().splitlines())
+    records = [json.loads(line) for line in (extractor_dir / "predictions_test.jsonl").read_text().splitlines()]
+    assert len(records) == 60 and all(r["sentence"][p["from"]:p["to"]] == p["term"] for r in records for p in r["pred"])
+    assert "f1 = " in (extractor_dir / "eval_results.txt").read_text()
+
+
+def test_evaluate_knows_an_extractor_and_reproduces_its_score(extractor_dir, sentence_dir, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(extractor_dir), "--data", str(sentence_dir / "test.sentences.jsonl"),
+                 "--output_dir", str(tmp_path / "eval")]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    results = json.loads((extractor_dir / "eval_results.json").read_text())
+    assert line["task"] == "ate" and line["f1"] == pytest.approx(results["test"]["best"]["f1"], abs=1e-4)
+    assert main(["predict", "--model", str(extractor_dir), "--text", "Good food.", "--aspect", "food"]) == 2
+    assert "not an ATSC classifier" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abc food  wine list.!?,\u200b\t\nÉ雪")), min_size=0, max_size=300))
+def test_extracted_spans_are_substrings_of_the_original_text(extractor_dir, text):
+
+    extractor = _cached_extractor(extractor_dir)
+    for span in extractor.extract(text):
+        assert text[span["from"]:span["to"]] == span["term"] and span["term"].strip()
+        assert 0 <= span["score"] <= 1
+
+
+_EXTRACTORS: dict = {}
+
+
+def _cached_extractor(path):
+    from ada_atsc.ate.extractor import Extractor
+
+    if path not in _EXTRACTORS:
+        _EXTRACTORS[path] = Extractor(path, max_seq_length=16, stride=4)
+    return _EXTRACTORS[path]
+
+
+def test_long_text_is_covered_by_windows_not_truncated(extractor_dir):
+    """A sentence far longer than the window: every word gets a tag, from windows that overlap."""
+    import torch
+
+    from ada_atsc.ate.extractor import extract_spans, load_extractor
+
+    model, tokenizer, _ = load_extractor(str(extractor_dir))
+    with torch.no_grad():  # every word tagged B: each word becomes a span, so coverage is visible
+        model.classifier.bias.copy_(torch.tensor([0.0, 100.0, 0.0]))
+    text = " ".join(["the food and the wine list were great but the staff was rude"] * 30)
+    words = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+", text)]
+    assert len(tokenizer(text)["input_ids"]) > 256  # beyond the model's positions
+    for length in (24, 64):
+        spans = extract_spans(model, tokenizer, [text], max_seq_length=length, stride=8)[0]
+        assert [(a, b) for a, b, _ in spans] == words
+
+
+def test_extract_command_streams_records_in_order_with_errors_in_place(extractor_dir, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": "a", "text": "The food was great. The wine list is short!"}\n'
+                       b'not json\n{"text": ""}\n\n{"id": "d", "text": "Nice staff."}\n' + b'\xff\xfe\n')
+    out = tmp_path / "out.jsonl"
+    assert main(["extract", "--model", str(extractor_dir), "--input", str(source), "--output", str(out),
+                 "--disable_tqdm"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3, 5, 6]
+    assert [("error" in r) for r in records] == [False, True, True, False, True]
+    assert records[0]["id"] == "a" and all(records[0]["text"][s["from"]:s["to"]] == s["term"]
+                                           for s in records[0]["aspects"])
+    assert main(["extract", "--model", str(extractor_dir), "--input", str(source), "--output", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert main(["extract", "--model", str(extractor_dir), "--text", "   "]) == 2
