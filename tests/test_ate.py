@@ -153,3 +153,78 @@ def test_extract_command_streams_records_in_order_with_errors_in_place(extractor
     assert main(["extract", "--model", str(extractor_dir), "--input", str(source), "--output", str(out)]) == 2
     assert "exists already" in capsys.readouterr().err
     assert main(["extract", "--model", str(extractor_dir), "--text", "   "]) == 2
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+
+from ada_atsc.absa.scores import joint_scores  # noqa: E402
+from ada_atsc.data.records import AspectSpan, SentenceRecord  # noqa: E402
+
+
+def test_joint_scores_exact_span_and_polarity():
+    gold = [SentenceRecord("1", "Great food but slow service and ok wine.", (
+        AspectSpan("food", 6, 10, "positive"), AspectSpan("service", 20, 27, "negative"),
+        AspectSpan("wine", 35, 39, "conflict")))]
+    predicted = [[{"from": 6, "to": 10, "label": "positive"}, {"from": 20, "to": 27, "label": "positive"},
+                  {"from": 35, "to": 39, "label": "neutral"}, {"from": 0, "to": 5, "label": "positive"}]]
+    scores = joint_scores(gold, predicted)
+    assert scores["ate"]["true_positives"] == 3 and scores["ate"]["f1"] == pytest.approx(6 / 7)
+    # joint: food right; service wrong polarity; wine (conflict) counts neither way; "Great" a false positive
+    assert (scores["joint"]["true_positives"], scores["joint"]["gold_spans"], scores["joint"]["predicted_spans"]) == (1, 2, 3)
+    assert scores["atsc_on_extracted"]["accuracy"] == 0.5 and scores["atsc_on_extracted"]["num_examples"] == 2
+
+
+@pytest.fixture(scope="module")
+def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("clf") / "classifier"
+    assert main(["train", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir), "--output_dir", str(out),
+                 "--do_train", *FAST]) == 0
+    return out
+
+
+def test_pipeline_gives_offsets_into_the_original_text_and_errors_per_text(extractor_dir, classifier_dir):
+    import torch
+
+    from ada_atsc.absa.pipeline import AbsaPipeline
+
+    pipeline = AbsaPipeline(extractor_dir, classifier_dir)
+    with torch.no_grad():  # tag every word, so that every word is an aspect to classify
+        pipeline.extractor.model.classifier.bias.copy_(torch.tensor([0.0, 100.0, 0.0]))
+    texts = ["  The food was great.\n\nBut the  service was slow!", "", 42, "wine " * 400]
+    results = pipeline.predict(texts)
+    assert [("error" in r) for r in results] == [False, True, True, False]
+    first = results[0]["aspects"]
+    assert [a["term"] for a in first] == ["The", "food", "was", "great", ".", "But", "the", "service", "was", "slow", "!"]
+    for text, result in ((texts[0], results[0]), (texts[3], results[3])):
+        for aspect in result["aspects"]:
+            assert text[aspect["from"]:aspect["to"]] == aspect["term"]
+            assert list(aspect) == ["term", "from", "to", "label", "probabilities", "score"]
+            assert aspect["label"] in ("positive", "negative", "neutral")
+    assert len(results[3]["aspects"]) == 400  # a 2,000-character sentence: every word found and classified
+
+
+def test_absa_command_and_joint_evaluation(extractor_dir, classifier_dir, sentence_dir, tmp_path, capsys):
+    source = tmp_path / "reviews.txt"
+    source.write_text("The food was great. The service was slow!\n\nNice wine list.\n")
+    out = tmp_path / "absa.jsonl"
+    assert main(["absa", "--extractor", str(extractor_dir), "--classifier", str(classifier_dir), "--input",
+                 str(source), "--output", str(out), "--disable_tqdm"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["line"] for r in records] == [1, 3] and all("aspects" in r for r in records)
+    capsys.readouterr()
+    assert main(["evaluate", "--extractor", str(extractor_dir), "--classifier", str(classifier_dir), "--data",
+                 str(sentence_dir / "test.sentences.jsonl"), "--output_dir", str(tmp_path / "joint")]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    results = json.loads((tmp_path / "joint" / "eval_results.json").read_text())
+    assert line["joint_f1"] == pytest.approx(results["joint"]["f1"], abs=1e-4) and results["sentences"] == 60
+    assert results["joint"]["f1"] <= results["ate"]["f1"] + 1e-9
+    # models in the wrong places: one clear line each
+    for argv, message in (
+        (["--extractor", str(classifier_dir), "--classifier", str(classifier_dir)], "not an aspect extractor"),
+        (["--extractor", str(extractor_dir), "--classifier", str(extractor_dir)], "not a sentiment classifier"),
+        (["--extractor", str(extractor_dir)], "--classifier"),
+    ):
+        assert main(["evaluate", *argv, "--data", str(sentence_dir / "test.sentences.jsonl")]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["absa", "--extractor", str(classifier_dir), "--classifier", str(classifier_dir), "--text", "Good."]) == 2
+    assert "an ATSC classifier" in capsys.readouterr().err

@@ -173,6 +173,12 @@ def test_train_on_several_files_with_markers_and_pooling(tiny_bert_dir, mixed_da
     scored = json.loads((tmp_path / "eval" / "eval_results.json").read_text())
     assert scored["confusion_matrix"] == results["test"]["best"]["confusion_matrix"]
     assert scored["multi_polarity"] == results["test"]["best"]["multi_polarity"]
+    # a span is classified where it is: the second "food" is marked, not the first occurrence of the term
+    from ada_atsc import Predictor
+
+    first, second, term = Predictor(out).predict("good food , bad food", aspects=[(5, 9), (16, 20), "food"])
+    assert (second["from"], second["to"]) == (16, 20)
+    assert first["probabilities"] == term["probabilities"] != second["probabilities"]
     if pooling:
         from transformers import AutoModel
 
@@ -251,12 +257,16 @@ def test_default_recipe_judges_each_aspect_of_a_mixed_sentence(tmp_path):
     data = tmp_path / "rest"
     assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--output_dir", str(data),
                  "--istrain", "--noconfl"]) == 0
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--output_dir", str(data),
+                 "--noconfl"]) == 0
     out = tmp_path / "clf"
-    assert main(["train", "--model", packaged_minilm_path(), "--output_dir", str(out), "--do_train",
+    # the run of scripts/robustness_study.py (restaurants, markers_mams, seed 1) with train's defaults
+    assert main(["train", "--model", packaged_minilm_path(), "--output_dir", str(out), "--do_train", "--do_eval",
                  "--evaluate_during_training", "--train_file", str(data / "train_split.jsonl"),
                  str(DATA / "mams" / "train.xml"), "--dev_file", str(data / "dev.jsonl"), str(DATA / "mams" / "val.xml"),
-                 "--max_steps", "800", "--warmup_steps", "120", "--logging_steps", "100", "--seed", "1",
-                 "--disable_tqdm"]) == 0
+                 "--test_file", str(data / "test.jsonl"), str(DATA / "mams" / "test.xml"),
+                 "--max_steps", "800", "--warmup_steps", "120", "--learning_rate", "3e-5", "--logging_steps", "100",
+                 "--per_gpu_train_batch_size", "32", "--seed", "1", "--disable_tqdm"]) == 0
     predictor = Predictor(out)
     for sentence, *aspects in ISSUE_SENTENCES:
         got = predictor.predict(sentence, aspects=[term for term, _ in aspects])

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experiment": ("ada_atsc.atsc.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
     "predict": ("ada_atsc.atsc.predict", "6. predict: classify aspects in new sentences"),
     "extract": ("ada_atsc.ate.extract", "6. extract: aspect terms in raw text (an extractor from train --task ate)"),
+    "absa": ("ada_atsc.absa.command", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
     "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
 }
 

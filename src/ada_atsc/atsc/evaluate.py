@@ -69,9 +69,12 @@ def evaluate_extractor(model_dir: str | Path, sentences: list, *, max_seq_length
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
+    parser.add_argument("--model", default=None,
                         help="a classifier or an aspect extractor written by 'ada-atsc train' (the kind is read "
                              "from its config)")
+    parser.add_argument("--extractor", default=None,
+                        help="with --classifier: score the whole pipeline (extraction, joint span+polarity F1)")
+    parser.add_argument("--classifier", default=None, help="the pipeline's sentiment classifier (with --extractor)")
     parser.add_argument("--data", required=True, nargs="+",
                         help="labeled data: JSONL, CSV, SemEval/MAMS XML; several files are scored one by one "
                              "(e.g. rest/test.jsonl data/mams/test.xml)")
@@ -92,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output_dir:
         check_output_dir(args.output_dir, args.overwrite_output_dir)
     files = [args.data] if isinstance(args.data, str) else list(args.data)
+    if bool(args.extractor) != bool(args.classifier) or bool(args.model) == bool(args.extractor):
+        raise AdaError("give --model DIR, or --extractor DIR and --classifier DIR (the whole pipeline)")
+    if args.extractor:
+        return _run_pipeline(args, files)
     if model_kind(args.model) == "ate":
         return _run_extractor(args, files)
     datasets = {test_set_name(Path(f)): (f, load_labeled(f)) for f in files}  # every file checked first
@@ -141,6 +148,42 @@ def _run_extractor(args: argparse.Namespace, files: list[str]) -> int:
         with staged_output_dir(args.output_dir, args.overwrite_output_dir) as staging:
             write_json(staging / "eval_results.json", next(iter(scored.values())) if len(scored) == 1
                        else {"model": str(args.model), "results": scored})
+            for name, records in predictions.items():
+                write_jsonl(staging / ("predictions.jsonl" if len(scored) == 1
+                                       else f"predictions_{name.replace('/', '_')}.jsonl"), records)
+    return 0
+
+
+def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
+    """``evaluate --extractor --classifier``: ATE span F1, joint (span, polarity) F1, ATSC on found aspects."""
+    from ..absa.pipeline import AbsaPipeline
+    from ..absa.scores import evaluate_pipeline
+    from ..ate.training import load_sentence_file
+    from .datasets import test_set_name
+
+    if model_kind(args.extractor) != "ate":
+        raise AdaError(f"{args.extractor}: --extractor is not an aspect extractor (train one with --task ate)")
+    if model_kind(args.classifier) != "atsc":
+        raise AdaError(f"{args.classifier}: --classifier is an aspect extractor, not a sentiment classifier")
+    datasets = {test_set_name(Path(f)): (f, load_sentence_file(f)) for f in files}
+    pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
+                            max_seq_length=args.max_seq_length)
+    scored, predictions = {}, {}
+    for name, (path, sentences) in datasets.items():
+        scores, predictions[name] = evaluate_pipeline(pipeline, sentences)
+        scores.update({"data": str(path), "extractor": str(args.extractor), "classifier": str(args.classifier)})
+        scored[name] = scores
+        sentiment = scores["atsc_on_extracted"] or {}
+        print(json.dumps({"data": str(path), "sentences": scores["sentences"],
+                          "ate_f1": round(scores["ate"]["f1"], 4), "joint_f1": round(scores["joint"]["f1"], 4),
+                          "joint_precision": round(scores["joint"]["precision"], 4),
+                          "joint_recall": round(scores["joint"]["recall"], 4),
+                          "atsc_accuracy_on_extracted": round(sentiment.get("accuracy", 0.0), 4),
+                          "atsc_macro_f1_on_extracted": round(sentiment.get("macro_f1", 0.0), 4)}))
+    if args.output_dir:
+        with staged_output_dir(args.output_dir, args.overwrite_output_dir) as staging:
+            write_json(staging / "eval_results.json", next(iter(scored.values())) if len(scored) == 1
+                       else {"results": scored})
             for name, records in predictions.items():
                 write_jsonl(staging / ("predictions.jsonl" if len(scored) == 1
                                        else f"predictions_{name.replace('/', '_')}.jsonl"), records)

@@ -82,7 +82,7 @@ class Predictor:
         if isinstance(aspects, (str, dict)) or len(aspects) != len(texts):
             raise AdaError(f"give one list of aspects per sentence ({len(texts)} sentence(s))")
         results: list[list[dict]] = []
-        pending: list[tuple[dict, str, str]] = []
+        pending: list[tuple[dict, str, int, int]] = []
         for text, wanted in zip(texts, aspects):
             if isinstance(wanted, (str, dict)) or (isinstance(wanted, tuple) and len(wanted) == 2
                                                    and all(isinstance(x, int) for x in wanted)):
@@ -96,19 +96,22 @@ class Predictor:
                     continue
                 entry: dict[str, Any] = {"aspect": term, "from": start, "to": end}
                 row.append(entry)
-                pending.append((entry, text, term))
+                pending.append((entry, text, start, end))
             results.append(row)
-        self._classify(pending)
+        self.classify_spans(pending)
         return results[0] if single else results
 
-    def _classify(self, pending: list[tuple[dict, str, str]]) -> None:
+    def classify_spans(self, pending: list[tuple[dict, str, int, int]]) -> None:
+        """Fill ``label`` and ``probabilities`` into each ``entry`` of (entry, sentence, start, end): the span
+        itself is classified (markers go around it, not around the term's first occurrence)."""
         from .inference import predict_proba
 
         if not pending:
             return
-        probs = predict_proba(self.model, self.tokenizer, [p[1] for p in pending], [p[2] for p in pending],
-                              max_seq_length=self.max_seq_length, batch_size=self.batch_size, device=self.device)
-        for (entry, _, _), row in zip(pending, probs):
+        probs = predict_proba(self.model, self.tokenizer, [p[1] for p in pending], [p[1][p[2]:p[3]] for p in pending],
+                              spans=[(p[2], p[3]) for p in pending], max_seq_length=self.max_seq_length,
+                              batch_size=self.batch_size, device=self.device)
+        for (entry, *_), row in zip(pending, probs):
             entry["label"] = self.labels[int(row.argmax())]
             entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}
 

@@ -1,0 +1,31 @@
+"""``ada-atsc absa``: raw text in, every aspect with its sentiment out (an extractor and a classifier).
+
+``--text`` for one text, or ``--input`` (.txt a text a line, JSONL ``text`` field, CSV ``text`` column) and
+``--output``: JSONL, one record per input text in input order, streamed with a progress bar; a bad input
+record gets an error record in its place and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..ate.extract import add_text_io_arguments, check_text_io, write_stream
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--extractor", required=True, help="an aspect extractor ('ada-atsc train --task ate')")
+    parser.add_argument("--classifier", required=True, help="an aspect sentiment classifier ('ada-atsc train')")
+    add_text_io_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .pipeline import AbsaPipeline
+
+    check_text_io(args)
+    pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
+                            max_seq_length=args.max_seq_length)
+
+    def analyse(texts: list[str]) -> list[list[dict]]:
+        return [result.get("aspects", []) for result in pipeline.predict(texts)]
+
+    return write_stream(args, analyse, "aspects", "absa")

@@ -1,0 +1,97 @@
+"""Raw reviews in, every aspect with its sentiment out: an extractor and a classifier composed.
+
+Each text is split into sentences (BlingFire, offsets kept); the extractor finds the aspect spans of each
+sentence (overlapping windows cover a sentence longer than its positions); each span is classified in its
+sentence by the ATSC classifier, which applies its own saved input format (aspect markers). A sentence too
+long for the classifier is cut to a window of characters around the aspect, so the aspect is never the part
+that truncation removes. Offsets are into the original text: ``text[from:to] == term``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import AdaError
+
+CLASSIFIER_CONTEXT_CHARS = 600
+"""A sentence longer than this is classified in a window of this many characters around the aspect."""
+
+
+def context_window(sentence: str, start: int, end: int, max_chars: int = CLASSIFIER_CONTEXT_CHARS) -> tuple[int, int]:
+    """(window start, window end) of at most ``max_chars`` characters around ``[start, end)``, cut at spaces."""
+    if len(sentence) <= max_chars:
+        return 0, len(sentence)
+    room = max(0, max_chars - (end - start)) // 2
+    left, right = max(0, start - room), min(len(sentence), end + room)
+    if left > 0:
+        space = sentence.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < len(sentence):
+        space = sentence.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    return left, right
+
+
+def text_problem(text: object) -> str | None:
+    """Why ``text`` cannot be analysed, or None."""
+    if not isinstance(text, str):
+        return f"expected a string, got {type(text).__name__}"
+    if not text.strip():
+        return "empty text"
+    return None
+
+
+class AbsaPipeline:
+    """An aspect extractor and an aspect sentiment classifier, loaded once, run on batches of raw texts.
+
+    >>> AbsaPipeline("extractor_dir", "classifier_dir").predict(["Great pizza. The waiter was rude."])
+    [{'aspects': [{'term': 'pizza', 'from': 6, 'to': 11, 'label': 'positive', 'probabilities': {...},
+                   'score': 0.99}, {'term': 'waiter', ...}]}]
+    """
+
+    def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path, *, device: str | None = None,
+                 batch_size: int = 32, max_seq_length: int = 128):
+        from ..ate.extractor import Extractor
+        from ..atsc.predict import Predictor
+
+        self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size, max_seq_length=max_seq_length)
+        self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),
+                                    max_seq_length=max_seq_length)
+
+    def predict(self, texts: str | Sequence[str]) -> list[dict] | dict:
+        """For each text ``{"aspects": [...]}`` (``term``, ``from``, ``to``, ``label``, ``probabilities``,
+        ``score``), or ``{"error": ...}`` for a text that cannot be analysed; the rest of the batch still runs."""
+        from ..ate.extractor import extract_spans
+        from ..corpus import sentence_offsets
+
+        single = isinstance(texts, str)
+        texts = [texts] if single else list(texts)
+        results: list[dict] = []
+        pieces: list[tuple[int, int, int]] = []  # (text index, sentence start, sentence end)
+        for index, text in enumerate(texts):
+            problem = text_problem(text)
+            results.append({"error": problem} if problem else {"aspects": []})
+            if not problem:
+                pieces.extend((index, a, b) for a, b in sentence_offsets(text))
+        found = extract_spans(self.extractor.model, self.extractor.tokenizer, [texts[i][a:b] for i, a, b in pieces],
+                              max_seq_length=self.extractor.max_seq_length, stride=self.extractor.stride,
+                              batch_size=self.extractor.batch_size)
+        pending = []
+        for (index, offset, stop), spans in zip(pieces, found):
+            sentence = texts[index][offset:stop]
+            for start, end, score in spans:
+                entry = {"term": sentence[start:end], "from": offset + start, "to": offset + end,
+                         "score": round(score, 6)}
+                results[index]["aspects"].append(entry)
+                left, right = context_window(sentence, start, end)
+                pending.append((entry, sentence[left:right], start - left, end - left))
+        self.classifier.classify_spans(pending)
+        for entry, *_ in pending:  # the documented key order
+            entry.update({"label": entry.pop("label"), "probabilities": entry.pop("probabilities"),
+                          "score": entry.pop("score")})
+        if single:
+            if "error" in results[0]:
+                raise AdaError(f"text: {results[0]['error']}")
+            return results[0]
+        return results
