@@ -38,7 +38,7 @@ def load_sentence_file(path: str | Path) -> list[SentenceRecord]:
 
 def load_sentence_splits(data_dir, train_file, dev_file, test_file, *, use_dev: bool, need_test: bool) -> Splits:
     """The sentence-level splits of a run; training never shares a sentence with dev or a test set."""
-    from ..atsc.datasets import _as_paths, sentence_key, test_set_name
+    from ..atsc.datasets import _as_paths, drop_held_out, test_set_name
 
     files = {"train": _as_paths(train_file), "dev": _as_paths(dev_file), "test": _as_paths(test_file)}
     if data_dir:
@@ -59,14 +59,7 @@ def load_sentence_splits(data_dir, train_file, dev_file, test_file, *, use_dev: 
     train = [s for path in files["train"] for s in load_sentence_file(path)]
     dev = [s for path in files["dev"] for s in load_sentence_file(path)] if use_dev else None
     tests = {test_set_name(path): load_sentence_file(path) for path in files["test"]} if need_test else {}
-    for role, held in [("dev split", dev or [])] + [(f"test set {k}", v) for k, v in tests.items()]:
-        seen = {sentence_key(s.sentence) for s in held}
-        before = len(train)
-        train = [s for s in train if sentence_key(s.sentence) not in seen]
-        if len(train) < before:
-            logger.warning("removed %d training sentence(s) that are in the %s", before - len(train), role)
-    if not train:
-        raise AdaError("every training sentence is also in the dev or test data")
+    train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
     sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
     test = next(iter(tests.values()), None)
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=dict(list(tests.items())[1:]))

@@ -148,15 +148,7 @@ def load_splits(
     if len(tests) < len(files["test"]) and need_test:
         raise AdaError(f"--test_file: two test files share the name {test_set_name(files['test'][-1])!r}")
     test = next(iter(tests.values()), None)
-    held_out = [("dev split", dev or [])] + [(f"test set {name}", examples) for name, examples in tests.items()]
-    for role, examples in held_out:
-        seen = {sentence_key(ex.sentence) for ex in examples}
-        before = len(train)
-        train = [ex for ex in train if sentence_key(ex.sentence) not in seen]
-        if len(train) < before:
-            logger.warning("removed %d training example(s) whose sentence is in the %s", before - len(train), role)
-    if not train:
-        raise AdaError(f"{_names(files['train'])}: every training sentence is also in the dev or test data")
+    train = drop_held_out(train, dev, tests, _names(files["train"]))
     counts = Counter(ex.polarity for ex in train)
     logger.info("train %d examples (%s) from %s; dev %s; test %s", len(train),
                 ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), _names(files["train"]),
@@ -165,6 +157,20 @@ def load_splits(
     sources = {role: _names(paths) for role, paths in files.items() if paths}
     more = dict(list(tests.items())[1:])
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
+
+
+def drop_held_out(train: list, dev: list | None, tests: dict[str, list], source: str) -> list:
+    """``train`` without the items (pairs or sentences) whose sentence is in the dev split or a test set."""
+    held_out = [("dev split", dev or [])] + [(f"test set {name}", items) for name, items in tests.items()]
+    for role, items in held_out:
+        seen = {sentence_key(item.sentence) for item in items}
+        before = len(train)
+        train = [item for item in train if sentence_key(item.sentence) not in seen]
+        if len(train) < before:
+            logger.warning("removed %d training item(s) whose sentence is in the %s", before - len(train), role)
+    if not train:
+        raise AdaError(f"{source}: every training sentence is also in the dev or test data")
+    return train
 
 
 def sentence_key(sentence: str) -> str:
