@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import AdaError
 
-CLASSIFIER_CONTEXT_CHARS = 600
+CLASSIFIER_CONTEXT_CHARS = 400
 """A sentence longer than this is classified in a window of this many characters around the aspect."""
 
 
