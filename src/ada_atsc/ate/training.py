@@ -110,7 +110,7 @@ class ATETask:
 
         from ..models import load_tokenizer, resolve_model_path
 
-        model_path = resolve_model_path(options.model_name_or_path)
+        model_path = resolve_model_path(options.model_name_or_path, cache_dir=options.cache_dir)
         tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)
         try:
             config = AutoConfig.from_pretrained(resolve_model_path(options.config_name) if options.config_name

@@ -114,7 +114,7 @@ def _load_model_and_tokenizer(options: ClassifierTrainingOptions, input_format: 
     from .features import ID2LABEL, LABEL2ID, add_marker_tokens
     from .modeling import new_classifier
 
-    model_path = resolve_model_path(options.model_name_or_path)
+    model_path = resolve_model_path(options.model_name_or_path, cache_dir=options.cache_dir)
     tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)
     label_kwargs = {"num_labels": len(ATSC_LABELS), "id2label": dict(ID2LABEL), "label2id": dict(LABEL2ID)}
     try:

@@ -1,0 +1,49 @@
+"""Model names behave as in transformers: local directories, the Hugging Face cache, downloads when online."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ada_atsc.errors import AdaError
+from ada_atsc.models import resolve_model_path
+
+from .conftest import REPO
+
+
+def _fake_cache(cache, model_dir, repo="acme/tiny-bert", revision="0123456789abcdef0123456789abcdef01234567"):
+    """The Hugging Face cache layout for one snapshot of ``repo`` (as a download would leave it)."""
+    folder = cache / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / revision
+    shutil.copytree(model_dir, snapshot)
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(revision)
+    return snapshot
+
+
+def test_a_cached_snapshot_is_used_without_network(tiny_bert_dir, tmp_path):
+    snapshot = _fake_cache(tmp_path / "hub", tiny_bert_dir)
+    assert resolve_model_path("acme/tiny-bert", cache_dir=str(tmp_path / "hub"), offline=True) == str(snapshot)
+
+
+def test_offline_and_not_cached_is_one_clear_line(tmp_path):
+    with pytest.raises(AdaError, match=r"model 'acme/absent' is not a local directory .* downloads are off .* local model directory"):
+        resolve_model_path("acme/absent", cache_dir=str(tmp_path), offline=True)
+
+
+def test_an_unreachable_hub_names_the_model_and_the_endpoint(tmp_path):
+    """Online, but the endpoint is a closed local port: the command stops with one line, exit 2."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_ENDPOINT": "http://127.0.0.1:9",
+           "HF_HUB_CACHE": str(tmp_path / "hub"), "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.run([sys.executable, "-m", "ada_atsc", "--log_level", "error", "train", "--model", "acme/absent-model", "--train_file",
+                           str(REPO / "data" / "semeval2014" / "Laptops_Test_Gold.xml"), "--output_dir",
+                           str(tmp_path / "out"), "--do_train"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    err = proc.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert "acme/absent-model" in err and "http://127.0.0.1:9" in err and "local model directory" in err
+    assert not (tmp_path / "out").exists()
