@@ -47,3 +47,9 @@ def test_an_unreachable_hub_names_the_model_and_the_endpoint(tmp_path):
     assert "\n" not in err and "Traceback" not in err
     assert "acme/absent-model" in err and "http://127.0.0.1:9" in err and "local model directory" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_directory_is_not_looked_up_on_the_hub(tmp_path):
+    for name in (str(tmp_path / "absent"), "./absent", "runs/a/b"):
+        with pytest.raises(AdaError, match="model directory not found"):
+            resolve_model_path(name, offline=False)

@@ -31,6 +31,8 @@ def resolve_model_path(name_or_path: str, *, cache_dir: str | None = None, offli
         return str(path)
     if path.exists():
         raise AdaError(f"{path}: expected a model directory, found a file")
+    if _looks_like_a_path(name_or_path):
+        raise AdaError(f"{path}: model directory not found (a hub name looks like 'org/name')")
     from huggingface_hub import constants, snapshot_download
 
     offline = constants.HF_HUB_OFFLINE if offline is None else offline
@@ -51,6 +53,11 @@ def resolve_model_path(name_or_path: str, *, cache_dir: str | None = None, offli
         first = " ".join(str(exc).split())[:200]
         raise AdaError(f"model '{name_or_path}': cannot download it from {constants.ENDPOINT} ({type(exc).__name__}: "
                        f"{first}); check the name and the network, or {_LOCAL_HINT}") from None
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """A name no hub repository can have: absolute or relative paths, home paths, several slashes."""
+    return name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1
 
 
 def max_positions(name_or_path: str) -> int | None:
