@@ -132,10 +132,14 @@ def encode_pairs(
     return features
 
 
+def find_term(sentence: str, term: str) -> int:
+    """Start of the first occurrence of ``term`` (case-sensitive, else case-insensitive); -1 if absent."""
+    start = sentence.find(term)
+    return start if start >= 0 else sentence.lower().find(term.lower())
+
+
 def _first_occurrence(sentence: str, aspect: str) -> tuple[int, int]:
-    start = sentence.find(aspect)
-    if start < 0:
-        start = sentence.lower().find(aspect.lower())
+    start = find_term(sentence, aspect)
     if start < 0:
         raise AdaError(f"aspect {aspect!r} is not in the sentence {sentence[:60]!r}")
     return start, start + len(aspect)

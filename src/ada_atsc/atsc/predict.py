@@ -45,9 +45,9 @@ def locate_aspect(sentence: str, aspect: Aspect) -> tuple[str, int, int]:
         raise AdaError(f"aspect {aspect!r}: expected a term or a (start, end) span")
     if not aspect.strip():
         raise AdaError("empty aspect")
-    start = sentence.find(aspect)
-    if start < 0:
-        start = sentence.lower().find(aspect.lower())
+    from .features import find_term
+
+    start = find_term(sentence, aspect)
     if start < 0:
         raise AdaError(f"aspect {aspect!r} is not in the sentence")
     return sentence[start : start + len(aspect)], start, start + len(aspect)
