@@ -49,6 +49,14 @@ VARIANTS: dict[str, tuple[list[str], bool, bool]] = {
 }
 
 
+def use_smoke_recipe() -> None:
+    """Shrink every run to 4 steps (dev at 2 and 4) so that a new machine can check the whole study quickly."""
+    global RECIPE
+    RECIPE = [*RECIPE, "--max_steps", "4", "--warmup_steps", "1", "--logging_steps", "2"]
+    for name, (flags, semeval, mams) in VARIANTS.items():
+        VARIANTS[name] = ([f for f in flags if f not in ("--max_steps", "1600", "--warmup_steps", "240")], semeval, mams)
+
+
 def call(argv: list[str]) -> None:
     if ada_atsc(argv) != 0:
         raise SystemExit(f"study: 'ada-atsc {argv[0]}' failed")
@@ -65,16 +73,22 @@ def prepare(out: Path, domain: str) -> Path:
     return folder
 
 
-def train_run(out: Path, domain: str, variant: str, seed: int) -> Path:
+def run_name(domain: str, variant: str, seed: int, encoder_name: str = "plain") -> str:
+    """``restaurants__markers_mams__seed1``; another encoder than the plain MiniLM shows as ``variant@name``."""
+    return f"{domain}__{variant}{'' if encoder_name == 'plain' else '@' + encoder_name}__seed{seed}"
+
+
+def train_run(out: Path, domain: str, variant: str, seed: int, model: str | None = None,
+              encoder_name: str = "plain") -> Path:
     folder = prepare(out, domain)
     flags, semeval, mams = VARIANTS[variant]
-    run_dir = out / "runs" / f"{domain}__{variant}__seed{seed}"
+    run_dir = out / "runs" / run_name(domain, variant, seed, encoder_name)
     if (run_dir / "eval_results.json").exists():
         return run_dir
     train_files = ([str(folder / "train_split.jsonl")] if semeval else []) + ([str(DATA / "mams" / "train.xml")] if mams else [])
     dev_files = [str(folder / "dev.jsonl"), str(DATA / "mams" / "val.xml")]
     test_files = [str(folder / "test.jsonl"), str(DATA / "mams" / "test.xml")]
-    call(["train", "--model_name_or_path", packaged_minilm_path(), "--output_dir", str(run_dir), "--seed", str(seed),
+    call(["train", "--model_name_or_path", model or packaged_minilm_path(), "--output_dir", str(run_dir), "--seed", str(seed),
           "--do_train", "--do_eval", "--evaluate_during_training", "--overwrite_output_dir",
           "--train_file", *train_files, "--dev_file", *dev_files, "--test_file", *test_files, *RECIPE, *flags])
     return run_dir
@@ -172,13 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domain", choices=sorted(SEMEVAL), default="restaurants")
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["paper", "markers_mams"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--model", default=None, help="encoder (default: the packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--encoder_name", default="plain",
+                        help="names the encoder in the run folders and tables (variant@NAME) when --model is another")
     parser.add_argument("--no_probe", action="store_true", help="train only (score the probe in a later call)")
     parser.add_argument("--report_only", action="store_true", help="only score missing probes and rebuild the tables")
+    parser.add_argument("--smoke", action="store_true", help="4 training steps a run: checks the plumbing, not a result")
     args = parser.parse_args(argv)
+    if args.smoke:
+        use_smoke_recipe()
     out = Path(args.output_dir)
     for seed in [] if args.report_only else args.seeds:
         for variant in args.variants:
-            run_dir = train_run(out, args.domain, variant, seed)
+            run_dir = train_run(out, args.domain, variant, seed, args.model, args.encoder_name)
             if not args.no_probe:
                 probe_run(run_dir, out / "data" / args.domain / "test.jsonl")
     if args.report_only:
