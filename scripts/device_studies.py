@@ -88,11 +88,24 @@ def plan(out: Path, model: str, smoke: bool) -> list[Job]:
     return jobs
 
 
-def prepare_data(out: Path) -> None:
+def robustness_plan(out: Path, model: str, smoke: bool, pairs: list[str]) -> list[Job]:
+    """Only the robustness runs of ``pairs`` (``domain:variant``), every seed."""
+    jobs = []
+    for seed in SEEDS:
+        for pair in pairs:
+            domain, variant = pair.split(":")
+            jobs.append(Job(f"robust/{domain}/{variant}/{seed}", [
+                str(SCRIPTS / "robustness_study.py"), "--output_dir", str(out / "robust"), "--domain", domain,
+                "--variants", variant, "--seeds", str(seed), "--model", model, *(["--smoke"] if smoke else [])]))
+    return jobs
+
+
+def prepare_data(out: Path, extraction: bool = True) -> None:
     """Both studies' data folders, made once before the jobs start (jobs would race to make them)."""
     for domain in DOMAINS:
         robustness.prepare(out / "robust", domain)
-        adaptation.prepare_domain(out / "extraction" / "adapt", domain)
+        if extraction:
+            adaptation.prepare_domain(out / "extraction" / "adapt", domain)
 
 
 def run_jobs(jobs: list[Job], workers: int, deadline: float, min_job_s: float, logs: Path) -> None:
@@ -141,8 +154,9 @@ def report(out: Path, model: str) -> None:
     """Rebuild both studies' tables from whatever finished (probes of finished runs are scored here)."""
     subprocess.run([sys.executable, str(SCRIPTS / "robustness_study.py"), "--output_dir", str(out / "robust"),
                     "--report_only"], check=False)
-    subprocess.run([sys.executable, str(SCRIPTS / "extraction_study.py"), "--output_dir", str(out / "extraction"),
-                    "--robust_dir", str(out / "robust"), "--stage", "report", "--model", model], check=False)
+    if (out / "extraction").is_dir():
+        subprocess.run([sys.executable, str(SCRIPTS / "extraction_study.py"), "--output_dir", str(out / "extraction"),
+                        "--robust_dir", str(out / "robust"), "--stage", "report", "--model", model], check=False)
 
 
 KEEP = (".json", ".md", ".png", ".log", ".txt")
@@ -168,11 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min_job_s", type=float, default=60, help="start no job with less time than this left")
     parser.add_argument("--archive", default=None, help="pack the results into this .tar.gz")
     parser.add_argument("--smoke", action="store_true", help="4 steps a run (checks the plumbing)")
+    parser.add_argument("--robustness_only", nargs="+", default=None, metavar="DOMAIN:VARIANT",
+                        help="run only these robustness variants (every seed), e.g. restaurants:markers_mams_1600")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out = Path(args.output_dir)
-    prepare_data(out)
-    jobs = plan(out, args.model, args.smoke)
+    prepare_data(out, extraction=not args.robustness_only)
+    jobs = (robustness_plan(out, args.model, args.smoke, args.robustness_only) if args.robustness_only
+            else plan(out, args.model, args.smoke))
     run_jobs(jobs, args.jobs, started + args.deadline_s, args.min_job_s, out / "logs")
     summary = {job.name: {"status": job.status} for job in jobs}
     (out / "logs" / "jobs.json").write_text(json.dumps(summary, indent=1))

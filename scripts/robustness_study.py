@@ -46,6 +46,8 @@ VARIANTS: dict[str, tuple[list[str], bool, bool]] = {
     # SemEval + MAMS is 4.4x the SemEval training data: the same 800 steps are 1.8 epochs of it
     "markers_mams_1600": (["--aspect_markers", "--no_aspect_pooling", "--max_steps", "1600", "--warmup_steps", "240"],
                           True, True),
+    "markers_mams_contrast_1600": (["--aspect_markers", "--no_aspect_pooling", "--contrast_augmentation", "0.5",
+                                    "--max_steps", "1600", "--warmup_steps", "240"], True, True),
 }
 
 
