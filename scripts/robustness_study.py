@@ -107,7 +107,8 @@ def probe_run(run_dir: Path, test_file: Path) -> dict:
 def collect(run_dir: Path, probe: dict | None) -> dict:
     results = json.loads((run_dir / "eval_results.json").read_text(encoding="utf-8"))
     best = results["test"]["best"]
-    row = {"test_accuracy": best["accuracy"], "test_macro_f1": best["macro_f1"],
+    row = {"dev_macro_f1": results["dev"]["best"]["macro_f1"],
+           "test_accuracy": best["accuracy"], "test_macro_f1": best["macro_f1"],
            "multi_polarity_accuracy": best["multi_polarity"]["accuracy"],
            "best_step": results["best_step"], "train_runtime_s": results["train_runtime_s"]}
     for name, scores in results.get("more_tests", {}).items():
@@ -121,7 +122,7 @@ def collect(run_dir: Path, probe: dict | None) -> dict:
     return row
 
 
-COLUMNS = ["test_accuracy", "test_macro_f1", "multi_polarity_accuracy", "mams_accuracy", "mams_macro_f1",
+COLUMNS = ["dev_macro_f1", "test_accuracy", "test_macro_f1", "multi_polarity_accuracy", "mams_accuracy", "mams_macro_f1",
            "probe_original_accuracy", "probe_variant_accuracy", "probe_robust_share"]
 
 
