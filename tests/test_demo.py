@@ -44,10 +44,25 @@ def test_demo_pipeline_tiny(tmp_path, tiny_bert_dir, capsys):
         assert results["more_tests"]["mams/test"]["best"]["num_examples"] == 1336
         config = json.loads((out / "classifiers" / name / "config.json").read_text())
         assert set(config["id2label"].values()) == {"positive", "negative", "neutral"}
+    # 5. extractors and the whole pipeline scored on the test sentences
+    for name in ("plain", "adapted"):
+        ate = json.loads((out / "extractors" / name / "eval_results.json").read_text())
+        assert ate["task"] == "ate" and 0 <= ate["test"]["best"]["f1"] <= 1
+        joint = json.loads((out / "pipeline_eval" / name / "eval_results.json").read_text())
+        assert joint["sentences"] == 800 and 0 <= joint["joint"]["f1"] <= joint["ate"]["f1"] + 1e-9
     # 6. the table and the example predictions
     table = (out / "results.md").read_text()
     assert "| plain |" in table and "| adapted |" in table and table in printed and "MAMS accuracy" in table
+    assert "extraction F1" in table and "joint F1" in table
     assert "'service' ->" in printed and "'wine list' ->" in printed
+    # 7. absa on three raw reviews: one record each, in order, offsets into the review
+    from ada_atsc.demo import RAW_REVIEWS
+
+    records = [json.loads(line) for line in (out / "reviews.absa.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in records] == RAW_REVIEWS
+    for record in records:
+        assert all(record["text"][a["from"]:a["to"]] == a["term"] for a in record["aspects"])
+    assert "absa on raw reviews" in printed
 
     # a second run reuses every finished step
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.safetensors")}

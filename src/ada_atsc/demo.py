@@ -8,8 +8,11 @@
 4. train the classifier from the plain and from the adapted encoder, same seed and recipe: ``train``'s
    aspect-robust defaults, on SemEval-2014 restaurants + MAMS (dev: SemEval dev + MAMS val; see
    docs/robustness.md);
-5. print the table (test accuracy and macro-F1 at the best-dev checkpoint, the multi-polarity subset, MAMS
-   test) and classify example sentences.
+5. train the aspect extractor (``train --task ate``) from each encoder and score the whole pipeline (extractor
+   + classifier of the same encoder) on the test sentences;
+6. print the table (test accuracy and macro-F1 at the best-dev checkpoint, the multi-polarity subset, MAMS
+   test, extraction F1, joint span+polarity F1) and classify example sentences;
+7. run ``absa`` on three raw multi-sentence reviews with the models of the encoder that did better on dev.
 
 Each step runs the same code as its ``ada-atsc`` command (it *is* that command, called in-process), writes its
 output atomically, and is skipped when its output is already there, so a second run reuses finished steps.
@@ -31,6 +34,15 @@ from .errors import AdaError
 from .fileio import atomic_open, write_json
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+
+# Written for the demo (in no data set): whole reviews, several sentences, aspects of both polarities.
+RAW_REVIEWS = [
+    "We came for my sister's birthday. The lamb was cooked perfectly and the desserts were wonderful! "
+    "Sadly our waiter forgot the drinks twice, and the bill took forever.",
+    "Tiny place, always crowded. The sushi is fresh and cheap, but the miso soup was cold. "
+    "I would go back for the rolls alone.",
+    "Beautiful view over the river. The staff were friendly though slow; the pasta was bland and overpriced.",
+]
 
 EXAMPLES = [
     ("The food was great but the service was painfully slow.", ["food", "service"]),
@@ -54,12 +66,17 @@ class Scale:
     atsc_steps: int
     atsc_warmup_steps: int
     eval_steps: int
+    ate_steps: int
+    ate_learning_rate: float
 
 
 SCALES = {
-    "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3),
-    "small": Scale(None, 1, 64, 300, 100, 1e-4, 400, 60, 100),
-    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 800, 120, 100),
+    "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3, 4, 1e-4),
+    # 2-core CPU, < 20 minutes with set-up: the LM budget that cost least in docs/domain_adaptation.md (200
+    # steps), classifiers and extractors at a third of the studies' budgets
+    "small": Scale(None, 1, 64, 200, 100, 1e-4, 400, 60, 100, 300, 1e-4),
+    # a GPU: the studies' budgets (docs/robustness.md, docs/domain_adaptation.md)
+    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1600, 240, 100, 1000, 5e-5),
 }
 
 
@@ -84,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _step(number: int, title: str, done: bool) -> bool:
-    print(f"\n=== demo step {number}/6: {title}{' (done already, reused)' if done else ''}", flush=True)
+    print(f"\n=== demo step {number}/7: {title}{' (done already, reused)' if done else ''}", flush=True)
     return not done
 
 
@@ -107,6 +124,8 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
     pregen = out / "pregenerated"
     adapted = out / "models" / "adapted"
     classifiers = {"plain": out / "classifiers" / "plain", "adapted": out / "classifiers" / "adapted"}
+    extractors = {"plain": out / "extractors" / "plain", "adapted": out / "extractors" / "adapted"}
+    pipelines = out / "pipeline_eval"
 
     started = time.perf_counter()
     if _step(1, "prepare SemEval-2014 restaurants", (data / "test.jsonl").exists()):
@@ -164,36 +183,81 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
                    *quiet])
     timings["5_train_s"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    for name, folder in extractors.items():
+        if _step(5, f"aspect extractor from the {name} encoder", (folder / "eval_results.json").exists()):
+            _call(["train", "--task", "ate", "--model_name_or_path", encoders[name], "--data_dir", str(data),
+                   "--output_dir", str(folder), "--do_train", "--do_eval", "--evaluate_during_training",
+                   "--seed", str(seed), "--max_steps", str(scale.ate_steps),
+                   "--warmup_steps", str(max(1, scale.ate_steps // 10)), "--learning_rate", str(scale.ate_learning_rate),
+                   "--per_device_train_batch_size", "32", "--logging_steps", str(scale.eval_steps),
+                   "--max_seq_length", "128", "--overwrite_output_dir", *quiet])
+        joint = pipelines / name
+        if _step(5, f"the whole pipeline ({name}) on the test sentences", (joint / "eval_results.json").exists()):
+            _call(["evaluate", "--extractor", str(folder), "--classifier", str(classifiers[name]),
+                   "--data", str(data / "test.sentences.jsonl"), "--output_dir", str(joint), "--overwrite_output_dir"])
+    timings["5_extract_s"] = time.perf_counter() - started
+
     _step(6, "results", False)
-    table = results_table({name: json.loads((folder / "eval_results.json").read_text()) for name, folder in classifiers.items()})
+    results = {name: json.loads((folder / "eval_results.json").read_text()) for name, folder in classifiers.items()}
+    joint_results = {name: json.loads((pipelines / name / "eval_results.json").read_text()) for name in classifiers}
+    table = results_table(results, joint_results)
     with atomic_open(out / "results.md") as handle:
         handle.write(table + "\n")
-    print(example_predictions(classifiers["adapted"]))
+    best = max(results, key=lambda name: (results[name]["dev"]["best"]["macro_f1"], name == "adapted"))
+    print(example_predictions(classifiers[best]))
+
+    _step(7, f"absa on three raw reviews (the {best} extractor and classifier: higher dev macro-F1)", False)
+    started = time.perf_counter()
+    reviews = out / "reviews.txt"
+    with atomic_open(reviews) as handle:
+        handle.write("\n".join(RAW_REVIEWS) + "\n")
+    _call(["absa", "--extractor", str(extractors[best]), "--classifier", str(classifiers[best]),
+           "--input", str(reviews), "--output", str(out / "reviews.absa.jsonl"), "--overwrite_output_dir", *quiet])
+    print(absa_summary(out / "reviews.absa.jsonl"))
+    timings["7_absa_s"] = time.perf_counter() - started
     write_json(out / "timings.json", {k: round(v, 1) for k, v in timings.items()})
     return table
 
 
-def results_table(results: dict[str, dict]) -> str:
-    """Markdown: SemEval test accuracy, macro-F1 and multi-polarity accuracy at the best-dev checkpoint, MAMS
-    test accuracy, and the SemEval scores at the last step, per encoder."""
-    lines = ["| encoder | test accuracy | test macro-F1 | multi-polarity accuracy | MAMS accuracy | best dev step "
-             "| test acc (last) | test macro-F1 (last) |", "|---|---|---|---|---|---|---|---|"]
+def results_table(results: dict[str, dict], joint: dict[str, dict]) -> str:
+    """Markdown, one row per encoder: SemEval test accuracy, macro-F1 and multi-polarity accuracy at the
+    best-dev checkpoint, MAMS test accuracy, the extractor's span F1 and the pipeline's joint F1 on the test
+    sentences, and the classifier's dev score that picks the models of step 7."""
+    lines = ["| encoder | test accuracy | test macro-F1 | multi-polarity accuracy | MAMS accuracy | extraction F1 "
+             "| joint F1 | dev macro-F1 | best dev step |", "|---|---|---|---|---|---|---|---|---|"]
 
     def percent(value) -> str:
         return "–" if value is None else f"{100 * value:.2f}"
 
     for name, result in results.items():
-        best, last = result["test"]["best"], result["test"].get("last", result["test"]["best"])
+        best = result["test"]["best"]
         mams = next((v["best"]["accuracy"] for k, v in result.get("more_tests", {}).items() if k.startswith("mams")), None)
+        pipeline = joint.get(name, {})
         lines.append(f"| {name} | {percent(best['accuracy'])} | {percent(best['macro_f1'])} | "
                      f"{percent(best.get('multi_polarity', {}).get('accuracy'))} | {percent(mams)} | "
-                     f"{result['best_step']} / {result['last_step']} | {percent(last['accuracy'])} | "
-                     f"{percent(last['macro_f1'])} |")
+                     f"{percent(pipeline.get('ate', {}).get('f1'))} | {percent(pipeline.get('joint', {}).get('f1'))} | "
+                     f"{percent(result['dev']['best']['macro_f1'])} | {result['best_step']} / {result['last_step']} |")
+    return "\n".join(lines)
+
+
+def absa_summary(path: Path) -> str:
+    """Each review of :data:`RAW_REVIEWS` with its aspects, labels and offsets, as ``absa`` wrote them."""
+    lines = ["\nabsa on raw reviews (offsets into each review):"]
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            lines.append(f"  {record.get('text', '')}")
+            if "error" in record:
+                lines.append(f"    error: {record['error']}")
+            for aspect in record.get("aspects", []):
+                lines.append(f"    {aspect['term']!r:>16} [{aspect['from']}:{aspect['to']}] -> {aspect['label']:<8} "
+                             f"(p {aspect['probabilities'][aspect['label']]:.2f}, extraction {aspect['score']:.2f})")
     return "\n".join(lines)
 
 
 def example_predictions(model_dir: Path) -> str:
-    """Classify :data:`EXAMPLES` with the adapted classifier, one line per aspect."""
+    """Classify :data:`EXAMPLES` with the classifier in ``model_dir``, one line per aspect."""
     from .atsc.predict import Predictor
 
     predictor = Predictor(str(model_dir))
