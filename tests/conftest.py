@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ada_atsc.cli import main as cli_main
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 SEMEVAL = DATA / "semeval2014"
@@ -54,3 +56,38 @@ def build_tiny_bert(path: Path, *, seed: int = 0) -> Path:
 def tiny_bert_dir(tmp_path_factory) -> Path:
     """A tiny random BERT model directory, built once per test session."""
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+FAST = ["--max_steps", "6", "--logging_steps", "3", "--per_gpu_train_batch_size", "8", "--disable_tqdm"]
+
+
+@pytest.fixture(scope="session")
+def sentence_dir(tmp_path_factory) -> Path:
+    """SemEval-2014 restaurants prepared, sentence files cut to 60 sentences a split (quick ATE tests)."""
+    folder = tmp_path_factory.mktemp("ate_data")
+    assert cli_main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--istrain",
+                     "--noconfl", "--output_dir", str(folder)]) == 0
+    assert cli_main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--noconfl",
+                     "--output_dir", str(folder)]) == 0
+    for name in ("train_split", "dev", "test"):  # keep the tests quick: a slice of each split
+        path = folder / f"{name}.sentences.jsonl"
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[:60]))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def extractor_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """A tiny aspect extractor (6 steps: for plumbing, not for scores)."""
+    out = tmp_path_factory.mktemp("ate") / "extractor"
+    assert cli_main(["train", "--task", "ate", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
+                     "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """A tiny ATSC classifier (6 steps)."""
+    out = tmp_path_factory.mktemp("clf") / "classifier"
+    assert cli_main(["train", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
+                     "--output_dir", str(out), "--do_train", *FAST]) == 0
+    return out

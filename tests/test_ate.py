@@ -16,8 +16,6 @@ from ada_atsc.cli import main
 
 from .conftest import SEMEVAL
 
-FAST = ["--max_steps", "6", "--logging_steps", "3", "--per_gpu_train_batch_size", "8", "--disable_tqdm"]
-
 
 def test_tags_and_spans_round_trip():
     words = [(0, 3), (4, 8), (9, 13), (14, 17), (18, 22)]  # "The wine list was good"
@@ -27,19 +25,6 @@ def test_tags_and_spans_round_trip():
     scores = span_scores([{(4, 13)}, {(0, 3), (5, 9)}], [{(4, 13), (0, 3)}, {(0, 3)}])
     assert (scores["true_positives"], scores["gold_spans"], scores["predicted_spans"]) == (2, 3, 3)
     assert scores["f1"] == pytest.approx(2 / 3)
-
-
-@pytest.fixture(scope="module")
-def sentence_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ate_data")
-    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--istrain", "--noconfl",
-                 "--output_dir", str(folder)]) == 0
-    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--noconfl",
-                 "--output_dir", str(folder)]) == 0
-    for name in ("train_split", "dev", "test"):  # keep the tests quick: a slice of each split
-        path = folder / f"{name}.sentences.jsonl"
-        path.write_text("".join(path.read_text().splitlines(keepends=True)[:60]))
-    return folder
 
 
 def test_first_subword_labels_decode_back_to_the_gold_spans(tiny_bert_dir):
@@ -61,14 +46,6 @@ def test_first_subword_labels_decode_back_to_the_gold_spans(tiny_bert_dir):
             continue  # truncated (the tiny vocabulary spells many words letter by letter): training only
         decoded = {(a, b) for a, b, _ in decode_spans([words[w] for w in sorted(words)], tags)}
         assert decoded == {(a.start, a.end) for a in sentence.aspects}, sentence.sentence
-
-
-@pytest.fixture(scope="module")
-def extractor_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ate") / "extractor"
-    assert main(["train", "--task", "ate", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
-                 "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
-    return out
 
 
 def test_ate_training_writes_an_extractor_and_honest_span_scores(extractor_dir):
@@ -172,14 +149,6 @@ def test_joint_scores_exact_span_and_polarity():
     # joint: food right; service wrong polarity; wine (conflict) counts neither way; "Great" a false positive
     assert (scores["joint"]["true_positives"], scores["joint"]["gold_spans"], scores["joint"]["predicted_spans"]) == (1, 2, 3)
     assert scores["atsc_on_extracted"]["accuracy"] == 0.5 and scores["atsc_on_extracted"]["num_examples"] == 2
-
-
-@pytest.fixture(scope="module")
-def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("clf") / "classifier"
-    assert main(["train", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir), "--output_dir", str(out),
-                 "--do_train", *FAST]) == 0
-    return out
 
 
 def test_pipeline_gives_offsets_into_the_original_text_and_errors_per_text(extractor_dir, classifier_dir):

@@ -81,6 +81,7 @@ def load_extractor(model_dir: str, device: str | None = None):
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     from ..atsc.inference import pick_device
+    from ..export import OnnxModel, is_export
     from ..models import load_tokenizer, resolve_model_path
 
     path = resolve_model_path(model_dir)
@@ -93,11 +94,12 @@ def load_extractor(model_dir: str, device: str | None = None):
         kind = "an ATSC classifier" if {"positive", "negative"} <= {x.lower() for x in labels} else "not an extractor"
         raise AdaError(f"{path}: {kind} (labels {labels}); an aspect extractor has the labels {', '.join(TAGS)}")
     tokenizer = load_tokenizer(path)
+    exported = is_export(path)
     try:
-        model = AutoModelForTokenClassification.from_pretrained(path)
+        model = OnnxModel(path) if exported else AutoModelForTokenClassification.from_pretrained(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load an extractor: {str(exc).splitlines()[0]}") from exc
-    dev = pick_device(device)
+    dev = pick_device("cpu" if exported else device)
     model.to(dev).eval()
     return model, tokenizer, dev
 

@@ -67,6 +67,7 @@ def predict_proba(
 def load_classifier(model_dir: str, device: str | None = None):
     """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one."""
     from ..errors import AdaError
+    from ..export import OnnxModel, is_export
     from ..models import load_tokenizer, resolve_model_path
     from .features import check_marker_tokens
     from .modeling import load_classifier_model
@@ -77,8 +78,9 @@ def load_classifier(model_dir: str, device: str | None = None):
 
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # no "Loading weights" bar each time a Predictor is made
+    exported = is_export(path)
     try:
-        model = load_classifier_model(path)
+        model = OnnxModel(path) if exported else load_classifier_model(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
     finally:
@@ -89,6 +91,6 @@ def load_classifier(model_dir: str, device: str | None = None):
         raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
     if InputFormat.from_config(model.config).aspect_markers:
         check_marker_tokens(tokenizer, path)
-    dev = pick_device(device)
+    dev = torch.device("cpu") if exported else pick_device(device)
     model.to(dev).eval()
     return model, tokenizer, dev

@@ -1,0 +1,211 @@
+"""``ada-atsc export``: a trained classifier or extractor -> an ONNX export directory.
+
+Recipe, one function per step:
+
+1. load the model (either kind; the aspect-pooling classifier too) on the CPU with *eager* attention: the
+   exported graph then has the attention pattern that ONNX Runtime's transformer optimiser fuses into its
+   ``Attention`` kernel (an SDPA graph is left unfused);
+2. :func:`trace_to_onnx`: ``torch.onnx.export`` (TorchScript exporter) with dynamic batch and sequence axes;
+3. :func:`optimise`: ONNX Runtime's transformer optimiser (fused embeddings, attention, skip-LayerNorm, GELU);
+4. :func:`quantise`: with ``--quantize int8``, ONNX Runtime's dynamic quantisation (int8 weights, activations
+   quantised per batch at run time: the matrix products run on int8 units such as AVX-512 VNNI);
+5. the tokenizer and the model's config beside the graph, and ``ada_atsc_export.json``: how it was made
+   (source model fingerprint, tokenizer fingerprint, opset, optimisation, quantisation, versions). The runtime
+   refuses an export whose tokenizer does not match that fingerprint.
+
+``onnxruntime`` and ``onnx`` are an optional extra (``pip install 'ada-atsc[onnx]'``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import AdaError
+
+logger = logging.getLogger(__name__)
+
+EXPORT_MANIFEST = "ada_atsc_export.json"
+ONNX_FILE = "model.onnx"
+FORMAT_VERSION = 1
+QUANTIZATIONS = ("int8",)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export: ``quantize`` None (fp32) or ``"int8"``; ``opset``; ``optimize`` with ORT's optimiser."""
+
+    quantize: str | None = None
+    opset: int = 17
+    optimize: bool = True
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.quantize not in (None, *QUANTIZATIONS):
+            raise AdaError(f"--quantize {self.quantize}: choose from {', '.join(QUANTIZATIONS)}")
+        if not 14 <= self.opset <= 21:
+            raise AdaError(f"--opset {self.opset}: choose an opset from 14 to 21")
+
+
+def require_onnx() -> None:
+    """One clear line when the optional extra is missing."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise AdaError(f"ONNX export and inference need the optional extra: pip install 'ada-atsc[onnx]' ({exc.name} "
+                       "is missing)") from None
+
+
+def is_export(path: str | Path) -> bool:
+    """Whether ``path`` is an export directory (it holds ``ada_atsc_export.json``)."""
+    return (Path(path) / EXPORT_MANIFEST).is_file()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def model_fingerprint(folder: Path) -> str:
+    """One hash over the source model's weight and config files (names and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and (path.suffix in (".safetensors", ".bin") or path.name == "config.json"):
+            digest.update(path.name.encode())
+            digest.update(file_sha256(path).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def tokenizer_fingerprint(folder: Path) -> str:
+    """The hash of the fast tokenizer's ``tokenizer.json`` (vocabulary, added marker tokens, normaliser)."""
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise AdaError(f"{folder}: no tokenizer.json (a fast tokenizer is needed)")
+    return file_sha256(path)
+
+
+def logits_module(model, input_names: list[str]):
+    """``model`` as a module that takes its inputs positionally (in ``input_names`` order) and returns the
+    logits tensor alone: the form the TorchScript exporter traces."""
+    import torch
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors):
+            return self.model(**dict(zip(input_names, tensors))).logits
+
+    return LogitsOnly()
+
+
+def load_for_export(model_dir: Path):
+    """(kind, model, tokenizer, sample inputs): the model on the CPU, eager attention, eval mode."""
+    from ..atsc.evaluate import model_kind
+
+    kind = model_kind(model_dir)
+    if kind == "ate":
+        from ..ate.extractor import load_extractor
+
+        model, tokenizer, _ = load_extractor(str(model_dir), device="cpu")
+        sample = tokenizer(["the food was great", "service"], return_tensors="pt", padding=True)
+        sample = {k: sample[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample}
+    else:
+        from ..atsc.features import InputFormat, PairCollator, encode_pairs
+        from ..atsc.inference import load_classifier
+
+        model, tokenizer, _ = load_classifier(str(model_dir), device="cpu")
+        features = encode_pairs(tokenizer, ["the food was great", "service was slow"], ["food", "service"], 64,
+                                input_format=InputFormat.from_config(model.config))
+        sample = PairCollator(tokenizer.pad_token_id or 0)(features)
+        sample.pop("labels", None)
+    encoder = getattr(model, "encoder", model)  # the aspect-pooling classifier holds its encoder
+    if hasattr(encoder, "set_attn_implementation"):
+        encoder.set_attn_implementation("eager")
+    model.eval()
+    return kind, model, tokenizer, sample
+
+
+def trace_to_onnx(model, sample: dict, path: Path, opset: int, per_token: bool) -> list[str]:
+    """The fp32 graph with dynamic batch and sequence axes; returns its input names. ``per_token``: the
+    logits have a sequence axis too (an extractor)."""
+    import warnings
+
+    import torch
+
+    names = list(sample)
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    axes["logits"] = {0: "batch", 1: "sequence"} if per_token else {0: "batch"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(logits_module(model, names), tuple(sample[n] for n in names), str(path), input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=opset, dynamo=False,
+                          do_constant_folding=True)
+    return names
+
+
+def optimise(path: Path, config) -> dict:
+    """ORT's transformer optimiser in place; returns the fused-operator counts (for the manifest)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    model_type = "bert" if config.model_type in ("bert", "distilbert", "electra", "roberta") else config.model_type
+    optimised = optimize_model(str(path), model_type=model_type, num_heads=config.num_attention_heads,
+                               hidden_size=config.hidden_size)
+    optimised.save_model_to_file(str(path))
+    return {k: v for k, v in optimised.get_fused_operator_statistics().items() if v}
+
+
+def quantise(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights of every MatMul (and the fused attention)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportOptions | None = None) -> dict:
+    """Export ``model_dir`` (a classifier or an extractor) to ``output_dir``; returns the manifest."""
+    import onnxruntime
+    import torch
+
+    from ..fileio import staged_output_dir, write_json
+    from ..models import resolve_model_path
+
+    options = options or ExportOptions()
+    require_onnx()
+    source = Path(resolve_model_path(str(model_dir)))
+    if is_export(source):
+        raise AdaError(f"{source}: is an export already; export the PyTorch model it was made from")
+    kind, model, tokenizer, sample = load_for_export(source)
+    with staged_output_dir(output_dir, options.overwrite) as staging:
+        graph = staging / ONNX_FILE
+        raw = staging / "model.fp32.onnx" if options.quantize else graph
+        inputs = trace_to_onnx(model, sample, raw, options.opset, per_token=kind == "ate")
+        fused = optimise(raw, model.config) if options.optimize else {}
+        if options.quantize:
+            quantise(raw, graph)
+            raw.unlink()
+        tokenizer.save_pretrained(str(staging))
+        model.config.save_pretrained(str(staging))
+        manifest = {
+            "format": "ada-atsc onnx export", "format_version": FORMAT_VERSION, "kind": kind,
+            "source_model": str(source), "source_fingerprint": model_fingerprint(source),
+            "tokenizer_fingerprint": tokenizer_fingerprint(staging), "inputs": inputs,
+            "opset": options.opset, "optimized": options.optimize, "fused_operators": fused,
+            "quantization": options.quantize or "none",
+            "versions": {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__},
+            "options": asdict(options),
+        }
+        write_json(staging / EXPORT_MANIFEST, manifest)
+    logger.info("exported %s (%s) to %s: %s", source, kind, output_dir, json.dumps(
+        {k: manifest[k] for k in ("opset", "quantization", "fused_operators")}))
+    return manifest

@@ -1,0 +1,96 @@
+"""Run an export directory with ONNX Runtime behind the interface inference already uses.
+
+:class:`OnnxModel` stands where a transformers model stands in :func:`~ada_atsc.atsc.inference.predict_proba`
+and :func:`~ada_atsc.ate.extractor.extract_spans`: it has a ``config``, ``eval()``, ``parameters()`` (one CPU
+tensor, so callers find the device) and returns an object with ``.logits`` when called with the batch's
+tensors. So one code path serves both backends, and the loaders pick this one for an export directory.
+
+Threads are set explicitly (``intra_op_num_threads``: the ``threads`` argument, else PyTorch's thread count),
+so several worker processes can each pin their share of the cores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+from ..errors import AdaError
+from .exporter import EXPORT_MANIFEST, FORMAT_VERSION, ONNX_FILE, require_onnx, tokenizer_fingerprint
+
+
+def read_manifest(folder: Path) -> dict:
+    """The export's manifest, checked: a clear line for a directory that is not a usable export."""
+    path = folder / EXPORT_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AdaError(f"{folder}: not an ONNX export (no {EXPORT_MANIFEST}; make one with 'ada-atsc export')") from None
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{path}: unreadable export manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise AdaError(f"{path}: not an export manifest of format version {FORMAT_VERSION}")
+    if not (folder / ONNX_FILE).is_file():
+        raise AdaError(f"{folder}: the export has no {ONNX_FILE}")
+    found = tokenizer_fingerprint(folder)
+    if found != manifest.get("tokenizer_fingerprint"):
+        raise AdaError(f"{folder}: tokenizer.json does not match the one the model was exported with "
+                       f"({found} vs {manifest.get('tokenizer_fingerprint')}); re-export the model")
+    return manifest
+
+
+class OnnxModel:
+    """An exported classifier or extractor on ONNX Runtime's CPU provider (see the module docstring)."""
+
+    backend = "onnxruntime"
+
+    def __init__(self, folder: str | Path, *, threads: int | None = None):
+        require_onnx()
+        import onnxruntime as ort
+        import torch
+        from transformers import AutoConfig
+
+        self.folder = Path(folder)
+        self.manifest = read_manifest(self.folder)
+        self.config = AutoConfig.from_pretrained(str(self.folder))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(self.folder / ONNX_FILE), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for a broken graph
+            first = " ".join(str(exc).split())[:300]
+            raise AdaError(f"{self.folder / ONNX_FILE}: cannot load the ONNX graph ({first})") from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.training = False
+        self._device_marker = torch.empty(0)
+
+    def eval(self) -> OnnxModel:
+        return self
+
+    def train(self, mode: bool = True) -> OnnxModel:
+        if mode:
+            raise AdaError(f"{self.folder}: an ONNX export is for inference only")
+        return self
+
+    def to(self, device) -> OnnxModel:
+        if str(device) != "cpu":
+            raise AdaError(f"{self.folder}: an ONNX export runs on the CPU here (asked for {device})")
+        return self
+
+    def parameters(self):
+        yield self._device_marker
+
+    def __call__(self, **batch) -> SimpleNamespace:
+        import numpy as np
+        import torch
+
+        feeds = {}
+        for name in self.input_names:
+            if name not in batch:
+                raise AdaError(f"{self.folder}: the export needs input '{name}', which the batch lacks")
+            feeds[name] = batch[name].cpu().numpy().astype(np.int64, copy=False)
+        (logits,) = self.session.run(["logits"], feeds)
+        return SimpleNamespace(logits=torch.from_numpy(logits))

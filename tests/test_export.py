@@ -1,0 +1,122 @@
+"""ONNX export: parity with PyTorch for both model kinds, the same interface, and clear errors for bad exports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ada_atsc.data import read_dataset
+from ada_atsc.errors import AdaError
+
+from .conftest import SEMEVAL
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def rest_pairs():
+    return [e for e in read_dataset(SEMEVAL / "Restaurants_Test_Gold.xml") if e.polarity != "conflict"]
+
+
+@pytest.fixture(scope="module")
+def exported(classifier_dir, extractor_dir, tmp_path_factory):
+    from ada_atsc.export import ExportOptions, export_model
+
+    root = tmp_path_factory.mktemp("exports")
+    return {
+        "classifier": export_model(classifier_dir, root / "clf-fp32") and root / "clf-fp32",
+        "classifier_int8": export_model(classifier_dir, root / "clf-int8", ExportOptions(quantize="int8"))
+        and root / "clf-int8",
+        "extractor": export_model(extractor_dir, root / "ate-fp32") and root / "ate-fp32",
+    }
+
+
+def test_fp32_classifier_logits_match_pytorch_on_the_restaurants_test_pairs(classifier_dir, exported, rest_pairs):
+    from ada_atsc.atsc.inference import load_classifier, predict_proba
+
+    sentences = [e.sentence for e in rest_pairs]
+    aspects = [e.aspect for e in rest_pairs]
+    spans = [(e.start, e.end) for e in rest_pairs]
+    torch_model, tokenizer, _ = load_classifier(str(classifier_dir), device="cpu")
+    onnx_model, onnx_tokenizer, device = load_classifier(str(exported["classifier"]))
+    assert type(onnx_model).__name__ == "OnnxModel" and str(device) == "cpu"
+    expected = predict_proba(torch_model, tokenizer, sentences, aspects, spans=spans)
+    got = predict_proba(onnx_model, onnx_tokenizer, sentences, aspects, spans=spans)
+    assert got.shape == (1120, 3)
+    assert np.abs(got - expected).max() < 1e-4
+    # the logits themselves, not only probabilities: one batch straight through both models
+    import torch
+
+    from ada_atsc.atsc.features import InputFormat, PairCollator, encode_pairs
+
+    features = encode_pairs(tokenizer, sentences[:64], aspects[:64], 128, spans=spans[:64],
+                            input_format=InputFormat.from_config(torch_model.config))
+    batch = PairCollator(tokenizer.pad_token_id)(features)
+    batch.pop("labels", None)
+    with torch.inference_mode():
+        diff = (onnx_model(**batch).logits - torch_model(**batch).logits).abs().max().item()
+    assert diff < 1e-4
+
+
+def test_fp32_extractor_gives_the_pytorch_spans(extractor_dir, exported, sentence_dir):
+    from ada_atsc.ate.extractor import Extractor
+
+    texts = [json.loads(line)["sentence"] for line in (sentence_dir / "test.sentences.jsonl").read_text().splitlines()]
+    texts.append("The food was great. " * 40)  # a text longer than one window
+    plain, onnx = Extractor(extractor_dir, device="cpu"), Extractor(exported["extractor"])
+    expected, got = plain.extract(texts), onnx.extract(texts)
+    assert [[(a["from"], a["to"]) for a in spans] for spans in got] == \
+        [[(a["from"], a["to"]) for a in spans] for spans in expected]
+    scores = [(a["score"], b["score"]) for x, y in zip(got, expected) for a, b in zip(x, y)]
+    assert all(abs(a - b) < 1e-4 for a, b in scores)
+
+
+def test_int8_export_is_smaller_and_records_how_it_was_made(classifier_dir, exported):
+    manifest = json.loads((exported["classifier_int8"] / "ada_atsc_export.json").read_text())
+    assert manifest["quantization"] == "int8" and manifest["kind"] == "atsc" and manifest["opset"] == 17
+    assert manifest["source_fingerprint"].startswith("sha256:") and manifest["tokenizer_fingerprint"].startswith("sha256:")
+    fp32 = (exported["classifier"] / "model.onnx").stat().st_size
+    assert (exported["classifier_int8"] / "model.onnx").stat().st_size < 0.6 * fp32
+    assert not (exported["classifier_int8"] / "model.fp32.onnx").exists()
+
+
+def test_predictor_and_pipeline_take_an_export(exported):
+    from ada_atsc import AbsaPipeline, Predictor
+
+    got = Predictor(exported["classifier"]).predict("The food was great but the service was slow.",
+                                                    aspects=["food", "service"])
+    assert [r["aspect"] for r in got] == ["food", "service"] and all(r["label"] for r in got)
+    results = AbsaPipeline(exported["extractor"], exported["classifier_int8"]).predict(
+        ["The food was great. The service was slow!", ""])
+    assert "aspects" in results[0] and "error" in results[1]
+    for aspect in results[0]["aspects"]:
+        assert "The food was great. The service was slow!"[aspect["from"]:aspect["to"]] == aspect["term"]
+
+
+def test_bad_exports_fail_with_one_clear_line(exported, classifier_dir, tmp_path):
+    from ada_atsc.export import ExportOptions, OnnxModel, export_model
+
+    with pytest.raises(AdaError, match="not an ONNX export"):
+        OnnxModel(classifier_dir)
+    truncated = tmp_path / "truncated"
+    shutil.copytree(exported["classifier"], truncated)
+    data = (truncated / "model.onnx").read_bytes()
+    (truncated / "model.onnx").write_bytes(data[: len(data) // 3])
+    with pytest.raises(AdaError, match="cannot load the ONNX graph"):
+        OnnxModel(truncated)
+    other_tokenizer = tmp_path / "other_tokenizer"
+    shutil.copytree(exported["classifier"], other_tokenizer)
+    tokenizer = json.loads((other_tokenizer / "tokenizer.json").read_text())
+    tokenizer["model"]["vocab"]["zzzextra"] = len(tokenizer["model"]["vocab"])
+    (other_tokenizer / "tokenizer.json").write_text(json.dumps(tokenizer))
+    with pytest.raises(AdaError, match="does not match"):
+        OnnxModel(other_tokenizer)
+    with pytest.raises(AdaError, match="is an export already"):
+        export_model(exported["classifier"], tmp_path / "again")
+    with pytest.raises(AdaError, match="exists"):
+        export_model(classifier_dir, exported["classifier"])
+    with pytest.raises(AdaError, match="--quantize"):
+        ExportOptions(quantize="int4")
