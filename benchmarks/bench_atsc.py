@@ -29,9 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def train_speed(model: str, splits, steps: int, batch: int, baseline: bool, workdir: Path) -> dict:
     import torch
 
-    from ada_atsc.atsc.options import ClassifierTrainingOptions
-    from ada_atsc.atsc.train import build_parser, paper_defaults
     from ada_atsc.atsc.training import run_training
+    from ada_atsc.commands.train import build_parser, paper_defaults, training_options
 
     argv = ["--model_name_or_path", model, "--output_dir", str(workdir / ("baseline" if baseline else "ours")),
             "--do_train", "--max_steps", str(steps), "--per_gpu_train_batch_size", str(batch),
@@ -41,7 +40,7 @@ def train_speed(model: str, splits, steps: int, batch: int, baseline: bool, work
     elif torch.cuda.is_available() and torch.cuda.is_bf16_supported():
         argv.append("--bf16")
     parser = paper_defaults(build_parser()) if baseline else build_parser()  # the 2019 input, or train's default
-    results = run_training(ClassifierTrainingOptions.from_namespace(parser.parse_args(argv)), splits=splits)
+    results = run_training(training_options(parser.parse_args(argv)), splits=splits)
     return {"samples_per_s": results["train_samples_per_second"], "seconds": results["train_runtime_s"],
             "steps": steps, "batch": batch, "precision": results["precision"],
             "padding": "128 (fixed)" if baseline else "longest in batch, length-grouped"}

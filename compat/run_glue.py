@@ -23,7 +23,7 @@ except ImportError:  # a source checkout without `pip install -e .`
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ada_atsc.atsc.train import build_parser, paper_defaults, run
+    from ada_atsc.commands.train import build_parser, paper_defaults, run
     from ada_atsc.errors import AdaError
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

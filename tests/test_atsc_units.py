@@ -12,9 +12,10 @@ from ada_atsc.atsc.datasets import check_examples, drop_conflict, load_splits
 from ada_atsc.atsc.experiment import summarise
 from ada_atsc.atsc.features import PairCollator, encode_pairs
 from ada_atsc.atsc.metrics import classification_metrics
-from ada_atsc.atsc.predict import locate_aspect, parse_cli_aspect
+from ada_atsc.atsc.predict import locate_aspect
 from ada_atsc.atsc.selection import BestDevKeeper
 from ada_atsc.atsc.training import resolve_precision
+from ada_atsc.commands.predict import parse_cli_aspect
 from ada_atsc.data.records import AspectExample
 from ada_atsc.errors import AdaError
 

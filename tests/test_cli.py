@@ -77,3 +77,42 @@ def test_config_scalar_for_a_list_flag_and_no_abbreviations(tmp_path, capsys):
     assert main(["prepare-semeval", "--files", str(SEMEVAL / "Laptops_Test_Gold.xml"), "--output_dir",
                  str(tmp_path / "u"), "--upsample", "0.4", "0.3", "0.3"]) == 2
     assert "add --istrain" in capsys.readouterr().err
+
+
+def test_config_keys_may_use_any_spelling_of_a_flag(tmp_path):
+    out = tmp_path / "out"
+    args = ["prepare-semeval", "--files", str(SEMEVAL / "Laptops_Test_Gold.xml"), "--output_dir", str(out)]
+    assert main(args) == 0
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"overwrite": True}))  # the alias of --overwrite_output_dir
+    assert main([*args, "--config", str(path)]) == 0
+
+
+def test_shared_flags_are_one_flag_in_every_command():
+    from ada_atsc.cli import build_parser
+    from ada_atsc.commands.arguments import OVERWRITE_HELP
+
+    for name in COMMANDS:
+        _, parser = build_parser(name)
+        by_option = {option: action for action in parser._actions for option in action.option_strings}
+        if "--no_progress" in by_option or "--disable_tqdm" in by_option:
+            assert by_option["--no_progress"] is by_option["--disable_tqdm"], name
+            assert by_option["--no_progress"].dest == "no_progress", name
+        if "--overwrite_output_dir" in by_option:
+            overwrite = by_option["--overwrite_output_dir"]
+            assert overwrite is by_option["--overwrite"] and overwrite.help == OVERWRITE_HELP, name
+        if "--seed" in by_option:
+            assert by_option["--seed"].type is int, name
+
+
+def test_only_the_command_layer_uses_argparse():
+    import re
+
+    from .conftest import REPO
+
+    package = REPO / "src" / "ada_atsc"
+    uses = re.compile(r"^\s*(import|from) argparse\b", re.MULTILINE)
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                 if path.parent.name != "commands" and path.name != "cli.py"
+                 and uses.search(path.read_text(encoding="utf-8"))]
+    assert not offenders, f"argparse outside ada_atsc.commands: {offenders}"

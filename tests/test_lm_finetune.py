@@ -433,7 +433,7 @@ def test_an_existing_output_directory_is_kept_unless_overwrite(pregenerated, tin
 
 
 def test_reads_what_the_pregenerate_command_writes(tiny_bert_dir, tmp_path):
-    pytest.importorskip("ada_atsc.pregenerate.command")
+    pytest.importorskip("ada_atsc.commands.pregenerate")
     data, out = tmp_path / "pregen", tmp_path / "out"
     assert main(["pregenerate", "--train_corpus", str(HOTELS), "--bert_model", str(tiny_bert_dir),
                  "--output_dir", str(data), "--epochs_to_generate", "1", "--max_seq_len", "64"]) == 0

@@ -1,10 +1,12 @@
 """``ada-atsc <command>``: one subcommand per step of the pipeline, in the order data flows.
 
-Each command lives in its own module, which exposes ``add_arguments(parser)`` and ``run(args) -> int``.
-Modules are imported only for the command being run, so ``ada-atsc --help`` stays fast.
+Each command lives in its own module of :mod:`ada_atsc.commands`, which exposes ``add_arguments(parser)`` and
+``run(args) -> int``; the library below them never sees argparse. Modules are imported only for the command
+being run, so ``ada-atsc --help`` stays fast.
 
 Flags can also come from a YAML or JSON file: ``ada-atsc train --config train.yaml --seed 7`` reads the
-file's keys as defaults (names as the flags, without ``--``) and the command line wins.
+file's keys as defaults (names as the flags, any of a flag's spellings, without ``--``) and the command line
+wins.
 """
 
 from __future__ import annotations
@@ -21,19 +23,19 @@ from .errors import AdaError
 
 # command -> (module, one-line help). The order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "prepare-semeval": ("ada_atsc.data.prepare", "1. data: SemEval/MAMS XML, CSV, JSONL -> train/dev/test JSONL"),
-    "prepare-corpus": ("ada_atsc.corpus", "2. corpus: raw reviews -> one sentence per line, blank line between documents"),
-    "pregenerate": ("ada_atsc.pregenerate.command", "3. pregenerate: corpus -> epochs of masked-LM + next-sentence instances"),
-    "lm-finetune": ("ada_atsc.lm.command", "4. lm-finetune: pregenerated epochs -> domain-adapted model directory"),
-    "lm-finetune-simple": ("ada_atsc.lm.simple", "4. lm-finetune (simple mode): raw corpus -> domain-adapted model"),
-    "train": ("ada_atsc.atsc.train", "5. train: fine-tune an aspect-target sentiment classifier"),
-    "evaluate": ("ada_atsc.atsc.evaluate", "5. evaluate: score a classifier on any dataset"),
-    "probe": ("ada_atsc.atsc.probe", "5. probe: aspect robustness, contrast variants of a labeled test set"),
-    "experiment": ("ada_atsc.atsc.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
-    "predict": ("ada_atsc.atsc.predict", "6. predict: classify aspects in new sentences"),
-    "extract": ("ada_atsc.ate.extract", "6. extract: aspect terms in raw text (an extractor from train --task ate)"),
-    "absa": ("ada_atsc.absa.command", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
-    "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
+    "prepare-semeval": ("ada_atsc.commands.prepare_semeval", "1. data: SemEval/MAMS XML, CSV, JSONL -> train/dev/test JSONL"),
+    "prepare-corpus": ("ada_atsc.commands.prepare_corpus", "2. corpus: raw reviews -> one sentence per line, blank line between documents"),
+    "pregenerate": ("ada_atsc.commands.pregenerate", "3. pregenerate: corpus -> epochs of masked-LM + next-sentence instances"),
+    "lm-finetune": ("ada_atsc.commands.lm_finetune", "4. lm-finetune: pregenerated epochs -> domain-adapted model directory"),
+    "lm-finetune-simple": ("ada_atsc.commands.lm_finetune_simple", "4. lm-finetune (simple mode): raw corpus -> domain-adapted model"),
+    "train": ("ada_atsc.commands.train", "5. train: fine-tune an aspect-target sentiment classifier"),
+    "evaluate": ("ada_atsc.commands.evaluate", "5. evaluate: score a classifier on any dataset"),
+    "probe": ("ada_atsc.commands.probe", "5. probe: aspect robustness, contrast variants of a labeled test set"),
+    "experiment": ("ada_atsc.commands.experiment", "5. experiment: models x datasets x seeds, mean +- std table"),
+    "predict": ("ada_atsc.commands.predict", "6. predict: classify aspects in new sentences"),
+    "extract": ("ada_atsc.commands.extract", "6. extract: aspect terms in raw text (an extractor from train --task ate)"),
+    "absa": ("ada_atsc.commands.absa", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
+    "demo": ("ada_atsc.commands.demo", "the whole method on the shipped data and model"),
 }
 
 
@@ -88,6 +90,14 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, a
     return parser, chosen
 
 
+def _config_by_dest(config: dict, parser: argparse.ArgumentParser) -> dict:
+    """Config keys named by any spelling of a flag (``disable_tqdm`` for ``--no_progress``) under its ``dest``."""
+    dests = {action.dest for action in parser._actions}
+    spelling = {option.lstrip("-").replace("-", "_"): action.dest
+                for action in parser._actions for option in action.option_strings}
+    return {key if key in dests else spelling.get(key, key): value for key, value in config.items()}
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``, applying a ``--config`` file's values as defaults."""
     command = _command_in(argv)
@@ -97,7 +107,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         pre.add_argument("--config")
         config_path = pre.parse_known_args(list(argv))[0].config
         if config_path:
-            config = load_config(config_path)
+            config = _config_by_dest(load_config(config_path), chosen)
             known = {action.dest for action in chosen._actions}
             unknown = sorted(set(config) - known)
             if unknown:

@@ -22,9 +22,7 @@ under 20 minutes, ``full`` is the paper's recipe for a GPU, ``tiny`` is for test
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -78,26 +76,6 @@ SCALES = {
     # a GPU: the studies' budgets (docs/robustness.md, docs/domain_adaptation.md)
     "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1600, 240, 100, 1000, 5e-5),
 }
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output_dir", default="demo_output", help="every file the demo writes goes under here")
-    parser.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("DEMO_SCALE", "small"),
-                        help="budget: tiny (tests), small (2-core CPU, < 20 min; default), full (the paper's, GPU)")
-    parser.add_argument("--model", default=None, help="encoder directory (default: the packaged all-MiniLM-L6-v2)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true", help="no progress bars")
-
-
-def run(args: argparse.Namespace) -> int:
-    from .models import packaged_minilm_path
-
-    if args.scale not in SCALES:
-        raise AdaError(f"unknown demo scale '{args.scale}' (choose from {', '.join(SCALES)})")
-    model = args.model or packaged_minilm_path()
-    table = run_demo(Path(args.output_dir), model, SCALES[args.scale], seed=args.seed, progress=not args.no_progress)
-    print(table)
-    return 0
 
 
 def _step(number: int, title: str, done: bool) -> bool:

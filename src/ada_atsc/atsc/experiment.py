@@ -1,5 +1,5 @@
-"""``ada-atsc experiment``: models x datasets x seeds, each run in its own folder, summarised the way the field
-reports ATSC: mean +- std and max over seeds of accuracy and macro-F1.
+"""Experiments (``ada-atsc experiment``): models x datasets x seeds, each run in its own folder, summarised the
+way the field reports ATSC: mean +- std and max over seeds of accuracy and macro-F1.
 
 Fine-tuning BERT on ~3k examples varies by several points between seeds, so a single run says little;
 the table is what to compare. Every run trains on its dataset's train split (dev-selected checkpoint) and
@@ -20,12 +20,12 @@ Config (YAML/JSON, ``--config exp.yaml``)::
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import logging
 import statistics
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import AdaError
@@ -34,34 +34,6 @@ from ..fileio import atomic_open, write_json
 logger = logging.getLogger(__name__)
 
 PACKAGED_MINILM = "packaged-minilm"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output_dir", help="folder of the whole grid (runs/, results.md/.csv/.json, scores.png)")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="NAME=PATH pairs (in a config: a mapping); 'packaged-minilm' names the shipped encoder")
-    parser.add_argument("--datasets", nargs="+", default=None,
-                        help="NAME=DIR pairs of prepare-semeval folders (in a config: a mapping)")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--train", nargs="*", default=None,
-                        help="KEY=VALUE 'ada-atsc train' flags for every run (in a config: a mapping)")
-    parser.add_argument("--cross_domain", action=argparse.BooleanOptionalAction, default=True,
-                        help="also score each run on the other datasets' test splits")
-    parser.add_argument("--dry_run", action="store_true", help="list the runs and exit")
-
-
-def _mapping(value, flag: str) -> dict[str, object]:
-    if value is None:
-        raise AdaError(f"--{flag} is required (in the config or on the command line)")
-    if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
-    out = {}
-    for item in value:
-        name, sep, rest = str(item).partition("=")
-        if not sep or not name:
-            raise AdaError(f"--{flag}: expected NAME=VALUE, got {item!r}")
-        out[name] = rest
-    return out
 
 
 def _dataset_files(name: str, spec) -> dict[str, str]:
@@ -83,53 +55,49 @@ def _test_file(files: dict[str, str]) -> str | None:
     return next((str(folder / n) for n in ("test.jsonl", "test.xml", "test.csv") if (folder / n).is_file()), None)
 
 
-def _train_argv(train: dict) -> list[str]:
-    argv: list[str] = []
-    for key, value in train.items():
-        flag = "--" + str(key).lstrip("-")
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"  # --train fp16=true on the command line
-        if value is True:
-            argv.append(flag)
-        elif value not in (False, None):
-            argv += [flag, str(value)]
-    return argv
+SET_BY_EXPERIMENT = frozenset({"model_name_or_path", "output_dir", "seed", "data_dir", "train_file", "dev_file",
+                               "test_file", "do_train", "do_eval", "evaluate_during_training", "overwrite_output_dir"})
+"""Training options every run sets itself (the rest come from the grid's ``train`` settings)."""
 
 
-def plan_runs(args: argparse.Namespace) -> list[dict]:
-    """Every (model, dataset, seed) run with its folder; validates the whole grid before any training."""
+def plan_runs(output_dir: str | Path, models: Mapping[str, str], datasets: Mapping[str, object], seeds: Sequence[int],
+              train: Mapping[str, object] | None = None, *, cross_domain: bool = True) -> list[dict]:
+    """Every (model, dataset, seed) run with its folder; validates the whole grid before any training.
+
+    ``models`` maps names to model paths (:data:`PACKAGED_MINILM` names the shipped encoder), ``datasets``
+    names to prepare-semeval folders or mappings of ``data_dir``/``train_file``/``dev_file``/``test_file``,
+    and ``train`` holds :class:`~.options.ClassifierTrainingOptions` values for every run (all but
+    :data:`SET_BY_EXPERIMENT`).
+    """
     from ..models import packaged_minilm_path, resolve_model_path
+    from .options import ClassifierTrainingOptions
 
-    if not args.output_dir:
-        raise AdaError("--output_dir is required (in the config or on the command line)")
     models = {name: packaged_minilm_path() if str(path) == PACKAGED_MINILM else resolve_model_path(str(path))
-              for name, path in _mapping(args.models, "models").items()}
-    datasets = {name: _dataset_files(name, spec) for name, spec in _mapping(args.datasets, "datasets").items()}
+              for name, path in models.items()}
+    datasets = {name: _dataset_files(name, spec) for name, spec in datasets.items()}
     for name in list(models) + list(datasets):
         if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise AdaError(f"name {name!r}: use letters, digits, '-', '_' or '.' (it names folders)")
-    train = args.train if isinstance(args.train, dict) else _mapping(args.train or [], "train")
-    forbidden = {"model_name_or_path", "model", "output_dir", "seed", "data_dir", "train_file", "dev_file", "test_file"}
-    if set(train) & forbidden:
-        raise AdaError(f"train: {', '.join(sorted(set(train) & forbidden))} are set by the experiment")
-    from .train import build_parser
-
-    train_argv = _train_argv(train)
-    build_parser().parse_args(["--model_name_or_path", "x", "--output_dir", "x", *train_argv])  # validate early
-    if not args.seeds:
+    train = dict(train or {})
+    if set(train) & SET_BY_EXPERIMENT:
+        raise AdaError(f"train: {', '.join(sorted(set(train) & SET_BY_EXPERIMENT))} are set by the experiment")
+    unknown = sorted(set(train) - ClassifierTrainingOptions.field_names())
+    if unknown:
+        raise AdaError(f"train: unknown training option(s): {', '.join(unknown)}")
+    if not seeds:
         raise AdaError("--seeds: give at least one seed")
     runs = []
     for model_name, model_path in models.items():
         for data_name, files in datasets.items():
             tests = {data_name: _test_file(files)}
-            if args.cross_domain:
+            if cross_domain:
                 tests.update({other: _test_file(f) for other, f in datasets.items() if other != data_name})
-            for seed in args.seeds:
+            for seed in seeds:
                 runs.append({
                     "model": model_name, "model_path": model_path, "dataset": data_name, "files": files,
                     "seed": int(seed), "tests": {k: v for k, v in tests.items() if v},
-                    "dir": Path(args.output_dir) / "runs" / f"{model_name}__{data_name}__seed{seed}",
-                    "train_argv": train_argv,
+                    "dir": Path(output_dir) / "runs" / f"{model_name}__{data_name}__seed{seed}",
+                    "train": train,
                 })
     return runs
 
@@ -139,7 +107,6 @@ def execute_run(run: dict) -> dict:
     from .datasets import load_labeled
     from .evaluate import evaluate_model
     from .options import ClassifierTrainingOptions
-    from .train import build_parser
     from .training import run_training
 
     folder: Path = run["dir"]
@@ -148,11 +115,10 @@ def execute_run(run: dict) -> dict:
         logger.info("%s: finished, skipped", folder.name)
     else:
         logger.info("%s: training", folder.name)
-        argv = ["--model_name_or_path", run["model_path"], "--output_dir", str(folder), "--seed", str(run["seed"]),
-                "--do_train", "--do_eval", "--evaluate_during_training", "--overwrite_output_dir", *run["train_argv"]]
-        for key, value in run["files"].items():
-            argv += [f"--{key}", value]
-        options = ClassifierTrainingOptions.from_namespace(build_parser().parse_args(argv))
+        files = {key: value if key == "data_dir" else [value] for key, value in run["files"].items()}
+        options = ClassifierTrainingOptions(
+            **run["train"], model_name_or_path=run["model_path"], output_dir=str(folder), seed=run["seed"],
+            do_train=True, do_eval=True, evaluate_during_training=True, overwrite_output_dir=True, **files)
         if run["dataset"] in run["tests"] and "test_file" not in run["files"]:
             options.test_file = [run["tests"][run["dataset"]]]
         run_training(options)
@@ -238,14 +204,11 @@ def plot_scores(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def run_experiment(args: argparse.Namespace) -> list[dict]:
-    """Run (or resume) the grid and write results.md, results.csv, results.json and scores.png."""
-    runs = plan_runs(args)
-    out = Path(args.output_dir)
-    if args.dry_run:
-        for run in runs:
-            print(f"{run['dir']}  {'(done)' if (run['dir'] / 'eval_results.json').is_file() else ''}")
-        return []
+def run_experiment(runs: list[dict], output_dir: str | Path) -> dict:
+    """Run (or resume) ``runs`` (from :func:`plan_runs`) and write results.md, results.csv, results.json and
+    scores.png under ``output_dir``; returns what results.json holds: ``rows``, ``runs`` and ``failures``
+    (a failed run is logged and skipped, so the others still count)."""
+    out = Path(output_dir)
     per_run, failures = [], []
     for index, run in enumerate(runs, 1):
         logger.info("run %d/%d: model %s, data %s, seed %d", index, len(runs), run["model"], run["dataset"], run["seed"])
@@ -257,19 +220,12 @@ def run_experiment(args: argparse.Namespace) -> list[dict]:
             continue
         per_run.append({"model": run["model"], "dataset": run["dataset"], "seed": run["seed"], "scores": scores})
     rows = summarise(per_run)
-    write_json(out / "results.json", {"rows": rows, "runs": per_run, "failures": failures})
+    results = {"rows": rows, "runs": per_run, "failures": failures}
+    write_json(out / "results.json", results)
     with atomic_open(out / "results.md") as handle:
         handle.write(markdown_table(rows))
     with atomic_open(out / "results.csv") as handle:
         handle.write(csv_table(rows))
     if rows:
         plot_scores(rows, out / "scores.png")
-    print(markdown_table(rows), end="")
-    if failures:
-        raise AdaError(f"{len(failures)} run(s) failed (see {out / 'results.json'}); rerun to retry them")
-    return rows
-
-
-def run(args: argparse.Namespace) -> int:
-    run_experiment(args)
-    return 0
+    return results

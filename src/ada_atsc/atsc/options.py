@@ -2,13 +2,12 @@
 ``experiment`` and :func:`ada_atsc.atsc.train.train_classifier` hand to :func:`.training.run_training`.
 
 Field names are the ``run_glue`` flag names (their ``dest``), so a parsed command line converts field by
-field (:meth:`ClassifierTrainingOptions.from_namespace`) and the library below the command layer never sees
+field (:func:`ada_atsc.commands.train.training_options`) and the library below the command layer never sees
 an argparse object. The defaults here are the Python API's: train, select on dev, score test.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict, dataclass, fields
 
 from .features import ROBUST_FORMAT, InputFormat
@@ -75,12 +74,6 @@ class ClassifierTrainingOptions:
     @classmethod
     def field_names(cls) -> set[str]:
         return {f.name for f in fields(cls)}
-
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> ClassifierTrainingOptions:
-        """The options of a parsed ``train`` command line (flags the parser does not know keep their default)."""
-        given = vars(args)
-        return cls(**{name: given[name] for name in cls.field_names() if name in given})
 
     def to_json(self) -> dict:
         """The options as written to ``training_args.json``."""

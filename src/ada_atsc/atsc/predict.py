@@ -1,4 +1,4 @@
-"""Classify aspects in new text: the :class:`Predictor` API and ``ada-atsc predict``.
+"""Classify aspects in new text: the :class:`Predictor` API, and the request files of ``ada-atsc predict``.
 
 An aspect is a term (its first occurrence in the sentence, case-sensitive, else case-insensitive) or a
 character span ``(start, end)``. A bad aspect (not in the sentence, empty, span outside the sentence) gives an
@@ -7,10 +7,8 @@ character span ``(start, end)``. A bad aspect (not in the sentence, empty, span 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -116,22 +114,6 @@ class Predictor:
             entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}
 
 
-def check_batch_options(batch_size: int, max_seq_length: int) -> None:
-    """The limits ``train`` enforces, for ``predict`` and ``evaluate`` too."""
-    if batch_size < 1:
-        raise AdaError(f"--batch_size must be at least 1, got {batch_size}")
-    if max_seq_length < 8:
-        raise AdaError(f"--max_seq_length {max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
-
-
-def parse_cli_aspect(value: str) -> Aspect:
-    """``--aspect food`` is a term; ``--aspect 4:8`` a character span."""
-    head, sep, tail = value.partition(":")
-    if sep and head.strip().isdigit() and tail.strip().isdigit():
-        return (int(head), int(tail))
-    return value
-
-
 def read_requests(path: Path) -> list[dict]:
     """Records from JSONL or CSV: ``sentence`` plus ``aspect`` and/or ``from``/``to`` (or ``aspects``: a list).
 
@@ -219,46 +201,3 @@ def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
     for (slot, base), sentence, row in zip(owners, texts, results):
         slots[slot] = [{**base, "sentence": sentence, **entry} for entry in row]
     return [record for slot in slots for record in slot]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a classifier directory written by 'ada-atsc train'")
-    parser.add_argument("--text", help="one sentence to classify (with --aspect)")
-    parser.add_argument("--aspect", action="append", default=[],
-                        help="an aspect term in --text, or a span START:END; repeat for several")
-    parser.add_argument("--input", help="JSONL or CSV with 'sentence' and 'aspect' (or 'from'/'to', or 'aspects')")
-    parser.add_argument("--output", help="JSONL file to write (default: standard output)")
-    parser.add_argument("--overwrite_output_dir", "--overwrite", action="store_true", help="replace an existing --output")
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--device", default=None)
-
-
-def run(args: argparse.Namespace) -> int:
-    from ..fileio import write_jsonl
-
-    if bool(args.text) == bool(args.input):
-        raise AdaError("give either --text (with --aspect) or --input FILE")
-    if args.text and not args.aspect:
-        raise AdaError("--text needs at least one --aspect")
-    check_batch_options(args.batch_size, args.max_seq_length)
-    if args.output and Path(args.output).exists() and not args.overwrite_output_dir:
-        raise AdaError(f"{args.output}: exists already (pass --overwrite_output_dir to replace it)")
-    if args.input and Path(args.input).suffix.lower() not in (".jsonl", ".json", ".csv"):
-        raise AdaError(f"{args.input}: expected a .jsonl or .csv file of sentences and aspects")
-    if args.text:
-        requests = [{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}]
-    else:
-        requests = read_requests(Path(args.input))
-    predictor = Predictor(args.model, device=args.device, batch_size=args.batch_size,
-                          max_seq_length=args.max_seq_length)
-    records = predict_requests(predictor, requests)
-    if args.output:
-        write_jsonl(args.output, records)
-    else:
-        for record in records:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    errors = sum("error" in r for r in records)
-    if errors:
-        print(f"ada-atsc predict: {errors} of {len(records)} record(s) could not be classified", file=sys.stderr)
-    return 2 if records and errors == len(records) else 0

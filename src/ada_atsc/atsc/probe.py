@@ -1,4 +1,4 @@
-"""``ada-atsc probe``: does the classifier judge the aspect or the sentence?
+"""The contrast probe (``ada-atsc probe``): does the classifier judge the aspect or the sentence?
 
 From a labeled test set, each item gets contrast variants (:mod:`.contrast`): its sentence joined with a
 clause about another aspect of the opposite polarity, taken from another sentence of the same set. The gold
@@ -17,8 +17,6 @@ person). Without ``--model`` only the probe set and its counts are written. Same
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -148,33 +146,3 @@ def run_probe(data: str | Path, output_dir: str | Path | None, *, model: str | N
             with atomic_open(staging / "probe_report.md") as handle:
                 handle.write(report_markdown(results, predictions))
     return results
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="a labeled test set: JSONL, CSV, SemEval/MAMS XML")
-    parser.add_argument("--model", default=None, help="a classifier directory (without it: write the probe set only)")
-    parser.add_argument("--output_dir", default=None, help="write probe_set.jsonl, predictions, results and report here")
-    parser.add_argument("--overwrite_output_dir", action="store_true")
-    parser.add_argument("--seed", type=int, default=42, help="the probe's random choices (same seed, same probe)")
-    parser.add_argument("--variants", type=int, default=2, help="variants per item (alternately after / before)")
-    parser.add_argument("--max_clause_words", type=int, default=20, help="longest sentence used as an added clause")
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--device", default=None)
-
-
-def run(args: argparse.Namespace) -> int:
-    from .predict import check_batch_options
-
-    check_batch_options(args.batch_size, args.max_seq_length)
-    if not args.model and not args.output_dir:
-        raise AdaError("give --model to score the probe, or --output_dir to write the probe set")
-    results = run_probe(args.data, args.output_dir, model=args.model, seed=args.seed, variants=args.variants,
-                        max_clause_words=args.max_clause_words, max_seq_length=args.max_seq_length,
-                        batch_size=args.batch_size, device=args.device, overwrite=args.overwrite_output_dir)
-    summary = {"data": results["data"], "model": results["model"], **results["counts"]}
-    if "scores" in results:
-        summary.update({k: round(results["scores"][k], 4) for k in ("original_accuracy", "variant_accuracy",
-                                                                    "robust_share")})
-    print(json.dumps(summary))
-    return 0

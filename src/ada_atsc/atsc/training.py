@@ -8,7 +8,6 @@ best checkpoint is the one with the best dev macro-F1.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -147,7 +146,7 @@ def _score_checkpoints(folder: Path, splits: Splits, score: dict) -> dict:
 
 
 def _evaluate_only(options: ClassifierTrainingOptions, splits: Splits | None) -> dict:
-    """``--do_eval`` without ``--do_train``: score ``--model_name_or_path`` on the test split, print JSON."""
+    """``--do_eval`` without ``--do_train``: score ``--model_name_or_path`` on the test split."""
     from .datasets import find_split, load_labeled
     from .evaluate import evaluate_model
 
@@ -161,5 +160,4 @@ def _evaluate_only(options: ClassifierTrainingOptions, splits: Splits | None) ->
         test = load_labeled(path)
     results = evaluate_model(options.model_name_or_path, test, max_seq_length=options.max_seq_length,
                              batch_size=options.eval_batch_size)
-    print(json.dumps({k: results[k] for k in ("accuracy", "macro_f1", "num_examples")}, indent=2))
     return results

@@ -17,7 +17,6 @@ are aspects, whatever their polarity) and are counted in ``stats.json``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from collections import Counter
@@ -33,31 +32,6 @@ from .writers import write_dataset
 
 log = logging.getLogger(__name__)
 DEV_FRACTION = 0.1
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--files", nargs="+", required=True, help="data files (XML, JSONL, CSV); several are concatenated")
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--istrain", action="store_true", help="write train/dev/train_split instead of test")
-    parser.add_argument("--noconfl", action="store_true", help="drop examples with polarity 'conflict'")
-    parser.add_argument("--upsample", nargs=3, type=float, metavar=("POS", "NEG", "NEU"),
-                        help="resample the training data with replacement to these class ratios (sum 1)")
-    parser.add_argument("--seed", type=int, default=41, help="seed of the dev split and the upsampling")
-    parser.add_argument("--overwrite_output_dir", action="store_true", help="replace split files that exist")
-
-
-def run(args: argparse.Namespace) -> int:
-    stats = prepare_semeval(
-        files=args.files,
-        output_dir=args.output_dir,
-        is_train=args.istrain,
-        drop_conflict=args.noconfl,
-        upsample=args.upsample,
-        seed=args.seed,
-        overwrite=args.overwrite_output_dir,
-    )
-    print(json.dumps(stats, indent=2))
-    return 0
 
 
 def prepare_semeval(

@@ -10,8 +10,7 @@ import argparse
 import logging
 import os
 
-from .pipeline import pregenerate
-from .recipe import RecipeConfig
+from .arguments import add_output_dir, add_progress, add_seed
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The 2019 flags (same names and defaults) plus the new ones."""
     parser.add_argument("--train_corpus", required=True, help="one sentence per line, a blank line between documents")
-    parser.add_argument("--output_dir", required=True)
+    add_output_dir(parser, "where the epochs and their metrics are written")
     parser.add_argument(
         "--bert_model", required=True,
         help="a local model directory, or a model name already in the local Hugging Face cache (any fast tokenizer)",
@@ -35,19 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--short_seq_prob", type=float, default=0.1, help="probability of a shorter target length")
     parser.add_argument("--masked_lm_prob", type=float, default=0.15)
     parser.add_argument("--max_predictions_per_seq", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=42, help="the same seed gives the same bytes")
+    add_seed(parser, default=42, what="the instances (masks, pairs, lengths)")
     parser.add_argument("--output_format", choices=["binary", "json"], default="binary",
                         help="binary: compact memory-mapped arrays; json: the 2019 epoch_N.json lines")
     parser.add_argument("--mlm_only", action="store_true",
                         help="no next-sentence pairs: contiguous text packed to full length (e.g. RoBERTa)")
-    parser.add_argument("--overwrite_output_dir", action="store_true", help="replace a non-empty output directory")
-    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true", help="no progress bars")
+    add_progress(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the tokenizer (in a short-lived child), then index and generate."""
     from ..models import check_sequence_length
-    from .corpus_index import load_tokenizer_info
+    from ..pregenerate.corpus_index import load_tokenizer_info
+    from ..pregenerate.pipeline import pregenerate
+    from ..pregenerate.recipe import RecipeConfig
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     check_sequence_length(args.bert_model, args.max_seq_len, "--max_seq_len")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..ate.extract import add_text_io_arguments, check_text_io, write_stream
+from .arguments import add_text_io_arguments, check_text_io
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .pipeline import AbsaPipeline
+    from ..absa.pipeline import AbsaPipeline
+    from .streaming import write_stream
 
     check_text_io(args)
     pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,

@@ -1,22 +1,23 @@
-"""The training flags both LM commands share, with the original scripts' names and defaults."""
+"""The training flags both LM commands share, with the original scripts' names and defaults, and their
+conversion to :class:`~ada_atsc.lm.training.LMTrainingOptions`."""
 
 from __future__ import annotations
 
 import argparse
 
-from .training import LMTrainingOptions
+from .arguments import add_output_dir, add_overwrite, add_progress, add_seed
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the original scripts that both commands have, plus the new ones of this project."""
     group = parser.add_argument_group("training (original flags)")
-    group.add_argument("--output_dir", required=True, help="where the model directory is written")
+    add_output_dir(group, "where the model directory is written", overwrite=False)
     group.add_argument("--bert_model", required=True, help="a local model directory (or a name in the local HF cache)")
     group.add_argument("--do_lower_case", action="store_true", help="lower-case the text (default: as the tokenizer says)")
     group.add_argument("--train_batch_size", type=int, default=32, help="the total batch of one optimizer step")
     group.add_argument("--gradient_accumulation_steps", type=int, default=1)
     group.add_argument("--learning_rate", type=float, default=3e-5)
-    group.add_argument("--seed", type=int, default=42)
+    add_seed(group, default=42, what="the model's new heads, the data order and the masking")
     group.add_argument("--no_cuda", action="store_true", help="train on the CPU even if a GPU is present")
     group.add_argument("--local_rank", type=int, default=-1, help="set by the launcher; torchrun's LOCAL_RANK also works")
     group.add_argument("--fp16", action="store_true", help="fp16 mixed precision (GPU only)")
@@ -33,18 +34,20 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--keep_checkpoints", action="store_true", help="keep <output_dir>/checkpoints after success")
     new.add_argument("--resume_from_checkpoint", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                      help="resume from a checkpoint directory (no value: the latest in <output_dir>/checkpoints)")
-    new.add_argument("--overwrite_output_dir", action="store_true")
+    add_overwrite(new)
     new.add_argument("--freeze_embeddings", action="store_true",
                      help="keep the word embeddings (and the MLM decoder tied to them) frozen for the whole run: "
                           "a freshly initialised MLM head otherwise rewrites the embedding table")
     new.add_argument("--head_warmup_steps", type=int, default=0,
                      help="train only the heads for N steps first (encoders shipped without pretraining heads)")
     new.add_argument("--dataloader_num_workers", type=int, default=0)
-    new.add_argument("--disable_tqdm", "--no_progress", dest="disable_tqdm", action="store_true", help="no progress bars")
+    add_progress(new)
 
 
-def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps: int, extra: dict) -> LMTrainingOptions:
-    """Collect the parsed flags into :class:`LMTrainingOptions`."""
+def training_options(args: argparse.Namespace, *, warmup_steps: int = 0):
+    """The parsed flags as :class:`~ada_atsc.lm.training.LMTrainingOptions` (``warmup_steps``: the command's)."""
+    from ..lm.training import LMTrainingOptions
+
     return LMTrainingOptions(
         output_dir=args.output_dir,
         train_batch_size=args.train_batch_size,
@@ -52,7 +55,7 @@ def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps:
         learning_rate=args.learning_rate,
         adam_epsilon=getattr(args, "adam_epsilon", 1e-8),
         warmup_steps=warmup_steps,
-        max_steps=max_steps,
+        max_steps=args.max_steps,
         logging_steps=args.logging_steps,
         save_steps=args.save_steps,
         save_total_limit=args.save_total_limit,
@@ -67,6 +70,5 @@ def options_from_args(args: argparse.Namespace, *, warmup_steps: int, max_steps:
         overwrite_output_dir=args.overwrite_output_dir,
         keep_checkpoints=args.keep_checkpoints,
         dataloader_num_workers=args.dataloader_num_workers,
-        disable_tqdm=args.disable_tqdm,
-        extra=extra,
+        disable_tqdm=args.no_progress,
     )

@@ -1,0 +1,88 @@
+"""Flags that several commands share, each defined once here so it has one spelling, one ``dest`` and one meaning.
+
+* ``--output_dir``: where a command writes (each command says what goes there).
+* ``--overwrite_output_dir`` (alias ``--overwrite``): replace an existing output. Without it, a command whose
+  output (a directory, a file, or the split files of ``prepare-semeval``) is already there stops before any
+  work and leaves it as it is.
+* ``--seed``: the seed of the command's random choices; the same seed gives the same result.
+* ``--no_progress`` (alias ``--disable_tqdm``, the Hugging Face name): no progress bars; ``args.no_progress``.
+* the text input/output flags of ``extract`` and ``absa`` (:func:`add_text_io_arguments`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import AdaError
+
+OVERWRITE_HELP = "replace an existing output (without it, an output that is already there stops the command)"
+
+
+def add_output_dir(parser, help_text: str, *, required: bool = True, default: str | None = None,
+                   overwrite: bool = True) -> None:
+    """``--output_dir`` (and, unless ``overwrite=False``, ``--overwrite_output_dir``) on ``parser`` or a group."""
+    parser.add_argument("--output_dir", required=required, default=default, help=help_text)
+    if overwrite:
+        add_overwrite(parser)
+
+
+def add_overwrite(parser) -> None:
+    """``--overwrite_output_dir`` / ``--overwrite``, for a command writing a directory or a file (``--output``)."""
+    parser.add_argument("--overwrite_output_dir", "--overwrite", dest="overwrite_output_dir", action="store_true",
+                        help=OVERWRITE_HELP)
+
+
+def add_seed(parser, *, default: int = 42, what: str = "the run") -> None:
+    """``--seed``; ``what`` names the random choices it fixes."""
+    parser.add_argument("--seed", type=int, default=default,
+                        help=f"seed of {what} (the same seed gives the same result; default {default})")
+
+
+def add_progress(parser) -> None:
+    """``--no_progress`` / ``--disable_tqdm``: the one progress switch (``args.no_progress``)."""
+    parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true",
+                        help="no progress bars")
+
+
+def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:
+    """The input/output flags of ``extract`` and ``absa``."""
+    parser.add_argument("--text", help="one text (a sentence or a whole review)")
+    parser.add_argument("--input", help=".txt (a text a line), .jsonl ('text' field) or .csv ('text' column)")
+    parser.add_argument("--output", help="JSONL file to write (default: standard output)")
+    add_overwrite(parser)
+    parser.add_argument("--batch_size", type=int, default=32, help="texts per batch")
+    parser.add_argument("--max_seq_length", type=int, default=128, help="tokens per window (longer sentences: windows)")
+    parser.add_argument("--device", default=None)
+    add_progress(parser)
+
+
+def check_text_io(args: argparse.Namespace) -> None:
+    """One clear line for a wrong combination of the text flags, before any model is loaded."""
+    from ..textio import check_text_file
+
+    if bool(args.text) == bool(args.input):
+        raise AdaError("give either --text or --input FILE")
+    if args.text is not None and not args.text.strip():
+        raise AdaError("--text is empty")
+    if args.input:
+        check_text_file(args.input)
+    check_output_file(args.output, args.overwrite_output_dir)
+    if args.batch_size < 1:
+        raise AdaError(f"--batch_size must be at least 1, got {args.batch_size}")
+    if args.max_seq_length < 16:
+        raise AdaError(f"--max_seq_length {args.max_seq_length} is too short (at least 16)")
+
+
+def check_output_file(output: str | None, overwrite: bool) -> None:
+    """An ``--output`` file that exists is refused unless ``--overwrite_output_dir``."""
+    if output and Path(output).exists() and not overwrite:
+        raise AdaError(f"{output}: exists already (pass --overwrite_output_dir to replace it)")
+
+
+def check_batch_options(batch_size: int, max_seq_length: int) -> None:
+    """The limits ``train`` enforces, for ``predict``, ``evaluate`` and ``probe`` too."""
+    if batch_size < 1:
+        raise AdaError(f"--batch_size must be at least 1, got {batch_size}")
+    if max_seq_length < 8:
+        raise AdaError(f"--max_seq_length {max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
