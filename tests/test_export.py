@@ -120,3 +120,15 @@ def test_bad_exports_fail_with_one_clear_line(exported, classifier_dir, tmp_path
         export_model(classifier_dir, exported["classifier"])
     with pytest.raises(AdaError, match="--quantize"):
         ExportOptions(quantize="int4")
+
+
+def test_export_command_writes_a_directory_that_predict_uses(classifier_dir, tmp_path, capsys):
+    from ada_atsc.cli import main
+
+    out = tmp_path / "clf-onnx"
+    assert main(["export", "--model", str(classifier_dir), "--output", str(out), "--quantize", "int8"]) == 0
+    assert json.loads(capsys.readouterr().out.strip())["quantization"] == "int8"
+    assert main(["export", "--model", str(classifier_dir), "--output", str(out)]) == 2  # exists: refused
+    assert "exists" in capsys.readouterr().err
+    assert main(["predict", "--model", str(out), "--text", "The food was great.", "--aspect", "food"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["aspect"] == "food"
