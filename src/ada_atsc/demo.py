@@ -71,8 +71,8 @@ class Scale:
 SCALES = {
     "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3, 4, 1e-4),
     # 2-core CPU, < 20 minutes with set-up: the LM budget that cost least in docs/domain_adaptation.md (200
-    # steps), classifiers and extractors at a third of the studies' budgets
-    "small": Scale(None, 1, 64, 200, 100, 1e-4, 400, 60, 100, 300, 1e-4),
+    # steps); classifiers and extractors at a fifth of the studies' budgets
+    "small": Scale(None, 1, 64, 200, 100, 1e-4, 300, 45, 100, 200, 1e-4),
     # a GPU: the studies' budgets (docs/robustness.md, docs/domain_adaptation.md)
     "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1600, 240, 100, 1000, 5e-5),
 }
