@@ -7,6 +7,7 @@ too long) gets an error record in its place and the rest goes on.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import islice
 
@@ -27,16 +28,31 @@ def usable(record: TextRecord) -> str | None:
     return None
 
 
-def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]], list[list[dict]]],
-                   batch_size: int, field: str) -> Iterator[dict]:
-    """Output records in input order: ``analyse`` runs on each batch of usable texts; bad ones get errors."""
-    while True:
-        batch = list(islice(records, batch_size))
-        if not batch:
-            return
-        good = [r for r in batch if usable(r) is None]
-        results = iter(analyse([r.text for r in good]) if good else [])
-        for record in batch:
+def record_batches(records: Iterator[TextRecord], batch_size: int) -> Iterator[list[TextRecord]]:
+    while batch := list(islice(records, batch_size)):
+        yield batch
+
+
+def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]], list[list[dict]]] | None,
+                   batch_size: int, field: str,
+                   map_batches: Callable[[Iterator[list[str]]], Iterator[list[list[dict]]]] | None = None,
+                   ) -> Iterator[dict]:
+    """Output records in input order: ``analyse`` runs on each batch of usable texts (or ``map_batches`` maps
+    the stream of batches, e.g. :meth:`ada_atsc.bulk.WorkerPool.map_ordered`); bad records get errors."""
+    pending: deque[list[TextRecord]] = deque()
+
+    def usable_texts(batches: Iterator[list[TextRecord]]) -> Iterator[list[str]]:
+        for batch in batches:
+            pending.append(batch)
+            yield [r.text for r in batch if usable(r) is None]
+
+    if map_batches is None:
+        def map_batches(text_batches):
+            return (analyse(texts) if texts else [] for texts in text_batches)
+
+    for analysed in map_batches(usable_texts(record_batches(records, batch_size))):
+        results = iter(analysed)
+        for record in pending.popleft():
             base = {"line": record.line, **({"id": record.id} if record.id is not None else {})}
             problem = usable(record)
             if problem:

@@ -19,10 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..absa.pipeline import AbsaPipeline
+    from ..bulk import AnalyserSpec, default_threads
     from .streaming import write_stream
 
     check_text_io(args)
+    spec = AnalyserSpec("absa", (args.extractor, args.classifier), args.batch_size, args.max_seq_length,
+                        default_threads(args.workers))
+    if args.workers > 1:
+        return write_stream(args, None, "aspects", "absa", spec)
+    from ..absa.pipeline import AbsaPipeline
+
     pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
                             max_seq_length=args.max_seq_length)
 

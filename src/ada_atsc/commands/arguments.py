@@ -54,6 +54,11 @@ def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch_size", type=int, default=32, help="texts per batch")
     parser.add_argument("--max_seq_length", type=int, default=128, help="tokens per window (longer sentences: windows)")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes for --input (each loads the models once; CPU); output stays in input order")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted --input run from its OUTPUT.partial file (no record repeated "
+                             "or lost)")
     add_progress(parser)
 
 
@@ -72,6 +77,10 @@ def check_text_io(args: argparse.Namespace) -> None:
         raise AdaError(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.max_seq_length < 16:
         raise AdaError(f"--max_seq_length {args.max_seq_length} is too short (at least 16)")
+    if args.workers < 1:
+        raise AdaError(f"--workers must be at least 1, got {args.workers}")
+    if (args.workers > 1 or args.resume) and not (args.input and args.output):
+        raise AdaError("--workers and --resume are for --input FILE --output FILE")
 
 
 def check_output_file(output: str | None, overwrite: bool) -> None:

@@ -18,10 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ate.extractor import Extractor
+    from ..bulk import AnalyserSpec, default_threads
     from .streaming import write_stream
 
     check_text_io(args)
+    if args.workers > 1:
+        spec = AnalyserSpec("extract", (args.model,), args.batch_size, args.max_seq_length,
+                            default_threads(args.workers))
+        return write_stream(args, None, "aspects", "extract", spec)
+    from ..ate.extractor import Extractor
+
     extractor = Extractor(args.model, device=args.device, batch_size=args.batch_size,
                           max_seq_length=args.max_seq_length)
     return write_stream(args, extractor.extract, "aspects", "extract")

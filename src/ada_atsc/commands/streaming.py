@@ -7,36 +7,58 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from itertools import islice
 
 from ..ate.extract import stream_records
+from ..bulk import AnalyserSpec, ResumableOutput, WorkerPool, skip
 from ..textio import TextRecord, iter_texts
 
 
-def write_stream(args: argparse.Namespace, analyse: Callable[[list[str]], list[list[dict]]], field: str,
-                 command: str) -> int:
-    """Run ``analyse`` over ``--text`` or ``--input`` and write JSONL; returns the exit status."""
-    from ..fileio import atomic_open
-
+def write_stream(args: argparse.Namespace, analyse: Callable[[list[str]], list[list[dict]]] | None, field: str,
+                 command: str, spec: AnalyserSpec | None = None) -> int:
+    """Run ``analyse`` (or, with ``--workers N``, N processes built from ``spec``) over ``--text`` or
+    ``--input`` and write JSONL; returns the exit status."""
     records: Iterator[TextRecord] = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
+    output = ResumableOutput(args.output, resume=args.resume) if args.output else None
+    if output and output.done:
+        print(f"ada-atsc {command}: resuming after {output.done} record(s) in {output.partial}", file=sys.stderr)
+        records = skip(records, output.done)
     if args.input and not args.no_progress:
         from tqdm.auto import tqdm
 
-        records = iter(tqdm(records, desc=command, unit="text", file=sys.stderr))
-    outputs = stream_records(records, analyse, args.batch_size, field)
+        records = iter(tqdm(records, desc=command, unit="text", file=sys.stderr,
+                            initial=output.done if output else 0))
+    pool = WorkerPool(spec, args.workers) if args.workers > 1 else None
+    outputs = stream_records(records, analyse, args.batch_size, field,
+                             map_batches=pool.map_ordered if pool else None)
     total = errors = 0
-    if args.output:
-        with atomic_open(args.output) as handle:
+    try:
+        if output:
+            with output:
+                for batch in _chunks(outputs, args.batch_size):
+                    output.write_batch(batch)
+                    total += len(batch)
+                    errors += sum("error" in record for record in batch)
+        else:
             for record in outputs:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
                 total += 1
                 errors += "error" in record
-    else:
-        for record in outputs:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-            total += 1
-            errors += "error" in record
+    except KeyboardInterrupt:
+        if output:
+            print(f"ada-atsc {command}: interrupted; {output.partial} holds the records written so far "
+                  "(run again with --resume to continue)", file=sys.stderr)
+        raise
+    finally:
+        if pool:
+            pool.close()
     if errors:
         print(f"ada-atsc {command}: {errors} of {total} record(s) could not be analysed", file=sys.stderr)
     if args.text and errors:
         return 2
     return 0
+
+
+def _chunks(records: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    while chunk := list(islice(records, size)):
+        yield chunk

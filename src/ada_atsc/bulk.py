@@ -1,0 +1,148 @@
+"""Scoring large inputs: several worker processes in input order with bounded memory, and output that an
+interrupted run can resume.
+
+* :class:`WorkerPool`: ``workers`` processes, each holding its own models (built once by a picklable
+  :class:`AnalyserSpec`, its torch / ONNX Runtime threads pinned to its share of the cores). Batches go out
+  as the input streams in, at most ``2 x workers`` batches in flight, and come back in input order: memory
+  does not grow with the input.
+* :class:`ResumableOutput`: the output is written to ``<output>.partial`` and flushed after every batch; it
+  becomes ``<output>`` (one rename) only when the run completes. ``resume=True`` keeps the complete records
+  of an earlier partial file (a torn last line is cut off) and skips as many input records, so a killed run
+  continues without repeating or losing a record (the output has one record per input record, in order).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from .errors import AdaError
+
+_ANALYSER: Callable[[list[str]], list[list[dict]]] | None = None
+
+
+@dataclass(frozen=True)
+class AnalyserSpec:
+    """What a worker builds: ``kind`` "absa" (``models`` = extractor, classifier) or "extract" (extractor)."""
+
+    kind: str
+    models: tuple[str, ...]
+    batch_size: int = 32
+    max_seq_length: int = 128
+    threads: int = 1
+
+    def build(self) -> Callable[[list[str]], list[list[dict]]]:
+        """The function from a batch of texts to each text's aspects."""
+        import torch
+
+        torch.set_num_threads(self.threads)
+        if self.kind == "absa":
+            from .absa.pipeline import AbsaPipeline
+
+            pipeline = AbsaPipeline(*self.models, device="cpu", batch_size=self.batch_size,
+                                    max_seq_length=self.max_seq_length)
+            return lambda texts: [r.get("aspects", []) for r in pipeline.predict(texts)]
+        if self.kind == "extract":
+            from .ate.extractor import Extractor
+
+            extractor = Extractor(self.models[0], device="cpu", batch_size=self.batch_size,
+                                  max_seq_length=self.max_seq_length)
+            return extractor.extract
+        raise AdaError(f"unknown analyser kind '{self.kind}'")
+
+
+def _init_worker(spec: AnalyserSpec) -> None:
+    global _ANALYSER
+    _ANALYSER = spec.build()
+
+
+def _analyse(texts: list[str]) -> list[list[dict]]:
+    return _ANALYSER(texts) if texts else []
+
+
+class WorkerPool:
+    """Ordered, bounded batch analysis in ``workers`` processes (see the module docstring)."""
+
+    def __init__(self, spec: AnalyserSpec, workers: int):
+        import multiprocessing
+
+        if workers < 1:
+            raise AdaError(f"--workers must be at least 1, got {workers}")
+        self.workers = workers
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold torch threads
+        self.pool = context.Pool(workers, initializer=_init_worker, initargs=(spec,))
+
+    def map_ordered(self, batches: Iterator[list[str]]) -> Iterator[list[list[dict]]]:
+        """Each batch's result, in order; at most ``2 x workers`` batches are read ahead."""
+        in_flight: deque = deque()
+        for batch in batches:
+            in_flight.append(self.pool.apply_async(_analyse, (batch,)))
+            if len(in_flight) >= 2 * self.workers:
+                yield in_flight.popleft().get()
+        while in_flight:
+            yield in_flight.popleft().get()
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
+def default_threads(workers: int) -> int:
+    """Each worker's share of the cores (at least one thread)."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+class ResumableOutput:
+    """JSONL output through ``<path>.partial`` (see the module docstring); use as a context manager."""
+
+    def __init__(self, path: str | Path, *, resume: bool):
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.done = 0
+        if resume and self.partial.exists():
+            self.done = self._keep_complete_lines()
+        elif self.partial.exists():
+            self.partial.unlink()  # an earlier interrupted run's partial output; --resume would keep it
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = None
+
+    def _keep_complete_lines(self) -> int:
+        """Cut a torn last line (a kill mid-write) and count the complete records."""
+        data = self.partial.read_bytes()
+        keep = data[: data.rfind(b"\n") + 1]
+        if len(keep) != len(data):
+            with self.partial.open("r+b") as handle:
+                handle.truncate(len(keep))
+        count = 0
+        for number, line in enumerate(keep.splitlines(), 1):
+            try:
+                json.loads(line)
+            except ValueError:
+                raise AdaError(f"{self.partial}:{number}: not a JSON record; remove the file to start over") from None
+            count += 1
+        return count
+
+    def __enter__(self) -> ResumableOutput:
+        self.handle = self.partial.open("a", encoding="utf-8", newline="\n")
+        return self
+
+    def write_batch(self, records: list[dict]) -> None:
+        self.handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        self.handle.flush()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.handle.close()
+        if exc_type is None:
+            os.replace(self.partial, self.path)
+
+
+def skip(records: Iterator, count: int) -> Iterator:
+    """``records`` after its first ``count`` items (those a resumed run has written already)."""
+    for _ in islice(records, count):
+        pass
+    return records
