@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,38 +114,36 @@ class Predictor:
             entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}
 
 
-def read_requests(path: Path) -> list[dict]:
-    """Records from JSONL or CSV: ``sentence`` plus ``aspect`` and/or ``from``/``to`` (or ``aspects``: a list).
-
-    A malformed line is kept as an error record so that one bad line does not stop the rest.
-    """
+def read_requests(path: Path) -> Iterator[dict]:
+    """Stream the records of a JSONL or CSV file: ``sentence`` plus ``aspect`` and/or ``from``/``to`` (or
+    ``aspects``: a list). A malformed line comes as an error record so that one bad line does not stop the
+    rest; the file is never read whole."""
     if not path.is_file():
         raise AdaError(f"{path}: file not found")
     try:
-        return _read_requests(path)
+        yield from _iter_requests(path)
     except UnicodeDecodeError as exc:
-        raise AdaError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+        raise AdaError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x})") from None
     except csv.Error as exc:
         raise AdaError(f"{path}: malformed CSV: {exc}") from None
 
 
-def _read_requests(path: Path) -> list[dict]:
-    requests: list[dict] = []
+def _iter_requests(path: Path) -> Iterator[dict]:
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
             if not reader.fieldnames or "sentence" not in reader.fieldnames:
                 raise AdaError(f"{path}: a CSV needs a 'sentence' column")
             for number, row in enumerate(reader, 2):
-                requests.append({"line": number, **{k: v for k, v in row.items() if v not in (None, "")}})
-        for req in requests:
-            for key in ("from", "to"):
-                if key in req:
-                    try:
-                        req[key] = int(req[key])
-                    except ValueError:
-                        req["error"] = f"{path}:{req['line']}: '{key}' is not an integer"
-        return requests
+                request = {"line": number, **{k: v for k, v in row.items() if v not in (None, "")}}
+                for key in ("from", "to"):
+                    if key in request:
+                        try:
+                            request[key] = int(request[key])
+                        except ValueError:
+                            request["error"] = f"{path}:{number}: '{key}' is not an integer"
+                yield request
+        return
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -155,10 +153,9 @@ def _read_requests(path: Path) -> list[dict]:
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
             except ValueError as exc:
-                requests.append({"line": number, "error": f"{path}:{number}: not valid JSON ({exc})"})
+                yield {"line": number, "error": f"{path}:{number}: not valid JSON ({exc})"}
                 continue
-            requests.append({"line": number, **record})
-    return requests
+            yield {"line": number, **record}
 
 
 def _aspects_of(request: dict) -> list[Aspect]:

@@ -4,12 +4,17 @@ JSONL records, one per (sentence, aspect), to ``--output`` or standard output (s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 
 from ..errors import AdaError
 from .arguments import add_overwrite, check_batch_options, check_output_file
+
+CHUNK = 4096
+"""Requests classified together (length-sorted inside); memory stays flat however long the file."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +40,7 @@ def parse_cli_aspect(value: str) -> str | tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..atsc.predict import Predictor, predict_requests, read_requests
-    from ..fileio import write_jsonl
+    from ..fileio import atomic_open
 
     if bool(args.text) == bool(args.input):
         raise AdaError("give either --text (with --aspect) or --input FILE")
@@ -46,18 +51,19 @@ def run(args: argparse.Namespace) -> int:
     if args.input and Path(args.input).suffix.lower() not in (".jsonl", ".json", ".csv"):
         raise AdaError(f"{args.input}: expected a .jsonl or .csv file of sentences and aspects")
     if args.text:
-        requests = [{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}]
+        requests = iter([{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}])
     else:
         requests = read_requests(Path(args.input))
     predictor = Predictor(args.model, device=args.device, batch_size=args.batch_size,
                           max_seq_length=args.max_seq_length)
-    records = predict_requests(predictor, requests)
-    if args.output:
-        write_jsonl(args.output, records)
-    else:
-        for record in records:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    errors = sum("error" in r for r in records)
+    total = errors = 0
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(atomic_open(args.output)) if args.output else sys.stdout
+        while chunk := list(islice(requests, CHUNK)):  # the file streams through in chunks
+            for record in predict_requests(predictor, chunk):
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                total += 1
+                errors += "error" in record
     if errors:
-        print(f"ada-atsc predict: {errors} of {len(records)} record(s) could not be classified", file=sys.stderr)
-    return 2 if records and errors == len(records) else 0
+        print(f"ada-atsc predict: {errors} of {total} record(s) could not be classified", file=sys.stderr)
+    return 2 if total and errors == total else 0
