@@ -146,3 +146,38 @@ def skip(records: Iterator, count: int) -> Iterator:
     for _ in islice(records, count):
         pass
     return records
+
+
+class RayAnalyser:
+    """A Ray Data actor: builds the models once, then adds an ``aspects`` column (one JSON string per text,
+    the same records ``absa`` writes, or ``{"error": ...}`` for a text that cannot be analysed)."""
+
+    def __init__(self, spec: AnalyserSpec, column: str = "text"):
+        self.analyse = spec.build()
+        self.column = column
+
+    def __call__(self, batch: dict) -> dict:
+        from .ate.extract import usable
+        from .textio import TextRecord
+
+        texts = [str(t) if t is not None else None for t in batch[self.column]]
+        problems = [usable(TextRecord(i, t)) for i, t in enumerate(texts, 1)]
+        results = iter(self.analyse([t for t, p in zip(texts, problems) if p is None]))
+        batch["aspects"] = [json.dumps({"error": p} if p else {"aspects": next(results)}, ensure_ascii=False)
+                            for p in problems]
+        return batch
+
+
+def absa_with_ray(dataset, extractor: str, classifier: str, *, column: str = "text", concurrency: int = 2,
+                  batch_size: int = 32, threads: int = 1, max_seq_length: int = 128):
+    """The pipeline over a Ray Dataset, for inputs beyond one machine: ``map_batches`` with a pool of
+    ``concurrency`` actors, each running :class:`~ada_atsc.absa.pipeline.AbsaPipeline` (the same code as
+    ``absa``). Returns the dataset with an ``aspects`` column of JSON strings. Ray schedules, retries and
+    spreads the actors over the cluster; nothing here is a scheduler of our own."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise AdaError("the Ray path needs the optional extra: pip install 'ada-atsc[ray]'") from None
+    spec = AnalyserSpec("absa", (str(extractor), str(classifier)), batch_size, max_seq_length, threads)
+    return dataset.map_batches(RayAnalyser, fn_constructor_args=(spec, column), batch_size=batch_size,
+                               batch_format="numpy", concurrency=concurrency, num_cpus=threads)
