@@ -1,6 +1,7 @@
 """End-to-end speed of the ABSA pipeline (extractor + classifier) on the SemEval-2014 restaurants test
-sentences: sentences/s, batched, fp32, and the share of time in extraction, classification and everything
-else (sentence splitting, windows, offsets, batching). Prints one JSON object.
+sentences: sentences/s, batched, and the share of time in extraction, classification and everything else (sentence
+splitting, windows, offsets, batching), for the PyTorch fp32 models and, in the same run, their ONNX fp32 and
+int8 exports. Prints one JSON object.
 
     flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --extractor runs/ate --classifier runs/clf
 
@@ -14,6 +15,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,12 +24,32 @@ sys.path.insert(0, str(REPO / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def measure(pipeline, sentences: list[str], batch_size: int, repeats: int) -> list[dict]:
+    """Passes over ``sentences`` in calls of ``batch_size`` texts; timings split by stage."""
+    passes = []
+    for _ in range(repeats):
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        aspects = 0
+        for at in range(0, len(sentences), batch_size):
+            results = pipeline.predict(sentences[at : at + batch_size], timings=timings)
+            aspects += sum(len(r.get("aspects", [])) for r in results)
+        total = time.perf_counter() - started
+        passes.append({"seconds": round(total, 2), "sentences_per_s": round(len(sentences) / total, 1),
+                       "aspects_found": aspects,
+                       "share": {"extraction": round(timings["extraction"] / total, 3),
+                                 "classification": round(timings["classification"] / total, 3),
+                                 "everything_else": round(1 - (timings["extraction"] + timings["classification"]) / total, 3)}})
+    return passes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extractor", required=True)
     parser.add_argument("--classifier", required=True)
     parser.add_argument("--batch_size", type=int, default=32, help="texts per call of AbsaPipeline.predict")
     parser.add_argument("--repeats", type=int, default=2, help="passes over the test sentences (the first warms up)")
+    parser.add_argument("--no_onnx", action="store_true", help="PyTorch only (no ONNX exports measured)")
     args = parser.parse_args()
 
     import torch
@@ -36,21 +58,25 @@ def main() -> None:
     from ada_atsc.data.readers import read_sentences
 
     sentences = [s.sentence for s in read_sentences(REPO / "data/semeval2014/Restaurants_Test_Gold.xml")]
-    pipeline = AbsaPipeline(args.extractor, args.classifier, batch_size=args.batch_size)
-    passes = []
-    for _ in range(args.repeats):
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        aspects = 0
-        for at in range(0, len(sentences), args.batch_size):
-            results = pipeline.predict(sentences[at : at + args.batch_size], timings=timings)
-            aspects += sum(len(r.get("aspects", [])) for r in results)
-        total = time.perf_counter() - started
-        passes.append({"seconds": round(total, 2), "sentences_per_s": round(len(sentences) / total, 1),
-                       "aspects_found": aspects,
-                       "share": {"extraction": round(timings["extraction"] / total, 3),
-                                 "classification": round(timings["classification"] / total, 3),
-                                 "everything_else": round(1 - (timings["extraction"] + timings["classification"]) / total, 3)}})
+    backends = {"pytorch_fp32": (args.extractor, args.classifier)}
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_onnx:
+            from ada_atsc.export import ExportOptions, export_model
+
+            for name, quantize in (("onnx_fp32", None), ("onnx_int8", "int8")):
+                models = []
+                for role, source in (("extractor", args.extractor), ("classifier", args.classifier)):
+                    target = Path(tmp) / f"{name}-{role}"
+                    export_model(source, target, ExportOptions(quantize=quantize))
+                    models.append(str(target))
+                backends[name] = tuple(models)
+        results = {}
+        for name, (extractor, classifier) in backends.items():
+            pipeline = AbsaPipeline(extractor, classifier, batch_size=args.batch_size)
+            passes = measure(pipeline, sentences, args.batch_size, args.repeats)
+            results[name] = {"passes": passes, "result": passes[-1]}
+            del pipeline
+    base = results["pytorch_fp32"]["result"]["sentences_per_s"]
     report = {
         "benchmark": "absa_pipeline",
         "data": "data/semeval2014/Restaurants_Test_Gold.xml (all 800 sentences)",
@@ -58,8 +84,9 @@ def main() -> None:
         "device": f"cpu ({platform.processor() or platform.machine()})" if not torch.cuda.is_available()
         else torch.cuda.get_device_name(0),
         "torch_threads": torch.get_num_threads(),
-        "passes": passes,
-        "result": passes[-1],
+        "results": results,
+        "sentences_per_s": {name: r["result"]["sentences_per_s"] for name, r in results.items()},
+        "ratio_vs_pytorch_fp32": {name: round(r["result"]["sentences_per_s"] / base, 2) for name, r in results.items()},
     }
     print(json.dumps(report, indent=2))
 
