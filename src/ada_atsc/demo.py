@@ -33,6 +33,12 @@ from .fileio import atomic_open, write_json
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
+ADAPTATION_NOTE = (
+    "One seed, demo budgets (a fifth of the studies'). Does adaptation help? Not reliably at any LM budget that fits "
+    "here: over 3 seeds, adapting MiniLM on these restaurant reviews did not raise SemEval macro-F1, extraction F1 "
+    "or joint F1 (docs/domain_adaptation.md), so read differences of a point or two in this table as seed noise. "
+    "The only gain the studies found (laptops, +2.2 macro-F1) needed 800 LM steps, 14 minutes of this CPU alone.")
+
 # Written for the demo (in no data set): whole reviews, several sentences, aspects of both polarities.
 RAW_REVIEWS = [
     "We came for my sister's birthday. The lamb was cooked perfectly and the desserts were wonderful! "
@@ -179,7 +185,7 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
     _step(6, "results", False)
     results = {name: json.loads((folder / "eval_results.json").read_text()) for name, folder in classifiers.items()}
     joint_results = {name: json.loads((pipelines / name / "eval_results.json").read_text()) for name in classifiers}
-    table = results_table(results, joint_results)
+    table = results_table(results, joint_results) + "\n\n" + ADAPTATION_NOTE
     with atomic_open(out / "results.md") as handle:
         handle.write(table + "\n")
     best = max(results, key=lambda name: (results[name]["dev"]["best"]["macro_f1"], name == "adapted"))
