@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BACKENDS = ("pytorch_fp32", "onnx_fp32", "onnx_int8")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it is not inherited from the parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def worker(model_dir: str, threads: int) -> dict:
@@ -65,7 +72,7 @@ def worker(model_dir: str, threads: int) -> dict:
     metrics = classification_metrics(gold, predicted)
     return {"load_s": round(load_s, 2), "pairs_per_s": round(len(pairs) / passes[-1], 1),
             "single_p50_ms": round(statistics.median(single), 2), "single_p99_ms": round(single[int(0.99 * len(single))], 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": peak_rss_mb(),
             "accuracy": round(100 * metrics["accuracy"], 2), "macro_f1": round(100 * metrics["macro_f1"], 2),
             "labels": predicted}
 

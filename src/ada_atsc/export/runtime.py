@@ -57,6 +57,9 @@ class OnnxModel:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # idle threads sleep instead of spinning: a pipeline holds two sessions (extractor, classifier) whose
+        # spinning threads would otherwise take the cores from each other
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(self.folder / ONNX_FILE), options,
                                                 providers=["CPUExecutionProvider"])
