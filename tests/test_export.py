@@ -132,3 +132,33 @@ def test_export_command_writes_a_directory_that_predict_uses(classifier_dir, tmp
     assert "exists" in capsys.readouterr().err
     assert main(["predict", "--model", str(out), "--text", "The food was great.", "--aspect", "food"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["aspect"] == "food"
+
+
+@pytest.mark.slow
+def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
+    """MiniLM classifier and extractor (150 steps each), exported int8: restaurants test accuracy within 0.5
+    points and macro-F1 within 1.0 of PyTorch; extraction span F1 within 1.0. About 6 minutes on 2 cores."""
+    from ada_atsc.ate.training import load_sentence_file
+    from ada_atsc.atsc.evaluate import evaluate_extractor, evaluate_model
+    from ada_atsc.cli import main
+    from ada_atsc.export import ExportOptions, export_model
+    from ada_atsc.models import packaged_minilm_path
+
+    data = tmp_path / "rest"
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--output_dir", str(data),
+                 "--istrain", "--noconfl"]) == 0
+    assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--output_dir", str(data),
+                 "--noconfl"]) == 0
+    recipe = ["--max_steps", "150", "--warmup_steps", "15", "--logging_steps", "150", "--seed", "1", "--no_progress"]
+    for task, out in (("atsc", tmp_path / "clf"), ("ate", tmp_path / "ate")):
+        assert main(["train", "--task", task, "--model", packaged_minilm_path(), "--data_dir", str(data),
+                     "--output_dir", str(out), "--do_train", "--learning_rate", "5e-5", *recipe]) == 0
+        export_model(out, tmp_path / f"{task}-int8", ExportOptions(quantize="int8"))
+    pairs = [e for e in read_dataset(data / "test.jsonl")]
+    reference, quantised = evaluate_model(tmp_path / "clf", pairs), evaluate_model(tmp_path / "atsc-int8", pairs)
+    assert abs(quantised["accuracy"] - reference["accuracy"]) <= 0.005
+    assert abs(quantised["macro_f1"] - reference["macro_f1"]) <= 0.010
+    sentences = load_sentence_file(data / "test.sentences.jsonl")
+    spans, _ = evaluate_extractor(tmp_path / "ate", sentences)
+    spans_int8, _ = evaluate_extractor(tmp_path / "ate-int8", sentences)
+    assert abs(spans_int8["f1"] - spans["f1"]) <= 0.010
