@@ -71,6 +71,9 @@ def test_absa_resume_after_a_kill_repeats_and_loses_nothing(extractor_dir, class
         handle.write('{"line": 99, "te')
     assert main([*argv, "--output", str(output), "--resume"]) == 0
     assert _absa_records(output) == _absa_records(reference) and not partial.exists()
+    before = output.read_bytes()  # complete: --resume changes nothing, without --resume it is refused
+    assert main([*argv, "--output", str(output), "--resume"]) == 0 and output.read_bytes() == before
+    assert main([*argv, "--output", str(output)]) == 2
 
 
 def test_workers_and_resume_need_an_input_and_an_output_file(extractor_dir, classifier_dir, capsys):

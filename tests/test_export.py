@@ -136,8 +136,8 @@ def test_export_command_writes_a_directory_that_predict_uses(classifier_dir, tmp
 
 @pytest.mark.slow
 def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
-    """MiniLM classifier and extractor (150 steps each), exported int8: restaurants test accuracy within 0.5
-    points and macro-F1 within 1.0 of PyTorch; extraction span F1 within 1.0. About 6 minutes on 2 cores."""
+    """MiniLM classifier (150 steps) and extractor (300 steps), exported int8: restaurants test accuracy within
+    0.5 points and macro-F1 within 1.0 of PyTorch; extraction span F1 within 1.0. About 6 minutes on 2 cores."""
     from ada_atsc.ate.training import load_sentence_file
     from ada_atsc.atsc.evaluate import evaluate_extractor, evaluate_model
     from ada_atsc.cli import main
@@ -149,10 +149,12 @@ def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
                  "--istrain", "--noconfl"]) == 0
     assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--output_dir", str(data),
                  "--noconfl"]) == 0
-    recipe = ["--max_steps", "150", "--warmup_steps", "15", "--logging_steps", "150", "--seed", "1", "--no_progress"]
-    for task, out in (("atsc", tmp_path / "clf"), ("ate", tmp_path / "ate")):
+    for task, steps in (("atsc", 150), ("ate", 300)):
+        out = tmp_path / ("clf" if task == "atsc" else "ate")
         assert main(["train", "--task", task, "--model", packaged_minilm_path(), "--data_dir", str(data),
-                     "--output_dir", str(out), "--do_train", "--learning_rate", "5e-5", *recipe]) == 0
+                     "--output_dir", str(out), "--do_train", "--learning_rate", "5e-5", "--max_steps", str(steps),
+                     "--warmup_steps", str(steps // 10), "--logging_steps", str(steps), "--seed", "1",
+                     "--no_progress"]) == 0
         export_model(out, tmp_path / f"{task}-int8", ExportOptions(quantize="int8"))
     pairs = [e for e in read_dataset(data / "test.jsonl")]
     reference, quantised = evaluate_model(tmp_path / "clf", pairs), evaluate_model(tmp_path / "atsc-int8", pairs)

@@ -100,9 +100,13 @@ def default_threads(workers: int) -> int:
 class ResumableOutput:
     """JSONL output through ``<path>.partial`` (see the module docstring); use as a context manager."""
 
+    @staticmethod
+    def partial_of(path: str | Path) -> Path:
+        return Path(path).with_name(Path(path).name + ".partial")
+
     def __init__(self, path: str | Path, *, resume: bool):
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.partial = self.partial_of(path)
         self.done = 0
         if resume and self.partial.exists():
             self.done = self._keep_complete_lines()

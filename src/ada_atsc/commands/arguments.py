@@ -72,7 +72,7 @@ def check_text_io(args: argparse.Namespace) -> None:
         raise AdaError("--text is empty")
     if args.input:
         check_text_file(args.input)
-    check_output_file(args.output, args.overwrite_output_dir)
+    check_output_file(args.output, args.overwrite_output_dir or args.resume)  # --resume: see write_stream
     if args.batch_size < 1:
         raise AdaError(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.max_seq_length < 16:

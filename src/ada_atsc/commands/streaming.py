@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from itertools import islice
+from pathlib import Path
 
 from ..ate.extract import stream_records
 from ..bulk import AnalyserSpec, ResumableOutput, WorkerPool, skip
@@ -19,6 +20,9 @@ def write_stream(args: argparse.Namespace, analyse: Callable[[list[str]], list[l
     """Run ``analyse`` (or, with ``--workers N``, N processes built from ``spec``) over ``--text`` or
     ``--input`` and write JSONL; returns the exit status."""
     records: Iterator[TextRecord] = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
+    if args.resume and Path(args.output).exists() and not ResumableOutput.partial_of(args.output).exists():
+        print(f"ada-atsc {command}: {args.output} is complete already; nothing to resume", file=sys.stderr)
+        return 0
     output = ResumableOutput(args.output, resume=args.resume) if args.output else None
     if output and output.done:
         print(f"ada-atsc {command}: resuming after {output.done} record(s) in {output.partial}", file=sys.stderr)
