@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("ada_atsc.commands.predict", "6. predict: classify aspects in new sentences"),
     "extract": ("ada_atsc.commands.extract", "6. extract: aspect terms in raw text (an extractor from train --task ate)"),
     "absa": ("ada_atsc.commands.absa", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
+    "serve": ("ada_atsc.commands.serve", "6. serve: an HTTP API (FastAPI) with micro-batching over the trained models"),
     "export": ("ada_atsc.commands.export", "6. export: a classifier or extractor -> ONNX (fp32 or int8) for fast CPU inference"),
     "demo": ("ada_atsc.commands.demo", "the whole method on the shipped data and model"),
 }

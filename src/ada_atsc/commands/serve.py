@@ -1,0 +1,59 @@
+"""``ada-atsc serve``: the classifier (and, with ``--extractor``, the whole pipeline) behind an HTTP API.
+
+Models load and warm up before the server listens: a missing or wrong model directory stops the start with one
+line. Endpoints and their JSON are documented on the generated OpenAPI page at ``/docs``. Listens on 127.0.0.1
+unless ``--host`` says otherwise. Needs the optional extra: ``pip install 'ada-atsc[serve]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--classifier", required=True, help="a classifier directory (PyTorch or ONNX export)")
+    parser.add_argument("--extractor", default=None, help="an extractor directory: enables POST /v1/absa")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max_batch_size", type=int, default=64, help="items run together in one batch")
+    parser.add_argument("--max_wait_ms", type=float, default=5.0, help="how long a batch waits for more requests")
+    parser.add_argument("--max_items", type=int, default=64, help="items (pairs or texts) per request")
+    parser.add_argument("--max_chars", type=int, default=5000, help="characters per text")
+    parser.add_argument("--max_body_bytes", type=int, default=1_000_000, help="request body size")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import AdaError
+    from ..serve import ServeLimits, create_app
+
+    if args.max_batch_size < 1 or args.max_items < 1 or args.max_chars < 1 or args.max_wait_ms < 0:
+        raise AdaError("--max_batch_size, --max_items and --max_chars must be at least 1, --max_wait_ms at least 0")
+    limits = ServeLimits(max_items=args.max_items, max_chars=args.max_chars, max_body_bytes=args.max_body_bytes,
+                         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms)
+    app = create_app(args.classifier, args.extractor, limits)
+    import uvicorn
+
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=30)
+    DrainingServer(config).run()
+    return 0
+
+
+def _draining_server_class():
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM, once the in-flight requests and queued inference are drained,
+        ends the process with status 0 (uvicorn re-raises the signal after its graceful shutdown)."""
+
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            if sig == signal.SIGTERM and sig in getattr(self, "_captured_signals", []):
+                self._captured_signals.remove(sig)
+
+    return Server
+
+
+def DrainingServer(config):  # noqa: N802 (a class made on first use: uvicorn is an optional import)
+    return _draining_server_class()(config)
