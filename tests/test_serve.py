@@ -151,3 +151,11 @@ def test_serve_command_listens_on_localhost_and_exits_0_on_sigterm(classifier_di
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_the_page_and_its_files_are_served_without_outside_resources(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<textarea" in page.text and "/static/app.js" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200

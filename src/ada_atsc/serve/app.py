@@ -17,6 +17,9 @@ from pathlib import Path
 
 from ..errors import AdaError
 
+STATIC = Path(__file__).resolve().parent / "static"
+"""The web page (HTML, CSS, JS; shipped in the package, no CDN, no build step)."""
+
 
 @dataclass(frozen=True)
 class ServeLimits:
@@ -152,6 +155,15 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
         if too_much:
             return too_much
         return {"results": await absa_batcher.submit(request.texts)}
+
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html")
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz():

@@ -1,0 +1,100 @@
+"""The web page of ``ada-atsc serve`` in a real headless Chromium (Debian ``chromium`` + ``chromium-driver``,
+driven by selenium): type a review, submit with the keyboard, check the highlighted spans and labels against the
+API, save a screenshot.
+
+By default the server runs the tiny test classifier alone (the page then asks for the aspect). For the README's
+screenshot, point it at real models: ``ADA_PAGE_CLASSIFIER=demo_output/classifiers/plain
+ADA_PAGE_EXTRACTOR=demo_output/extractors/plain ADA_PAGE_SCREENSHOT=docs/img/serve_page.png pytest
+tests/test_browser.py`` (with an extractor the page finds every aspect itself).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REVIEW = "The food was great but the service was slow. The wine list is long and the prices are fair."
+
+
+def _browser():
+    selenium = pytest.importorskip("selenium")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("no chromium / chromedriver here (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,700"):
+        options.add_argument(flag)
+    assert selenium
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+
+
+def _serve(classifier: str, extractor: str | None):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "ada_atsc", "serve", "--classifier", classifier, "--port", str(port)]
+    if extractor:
+        argv += ["--extractor", extractor]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError("the server did not come up")
+
+
+def test_page_highlights_each_aspect_with_its_label(classifier_dir, tmp_path):
+    import httpx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = _browser()
+    classifier = os.environ.get("ADA_PAGE_CLASSIFIER", str(classifier_dir))
+    extractor = os.environ.get("ADA_PAGE_EXTRACTOR")
+    server, url = _serve(classifier, extractor)
+    try:
+        browser.get(url)
+        WebDriverWait(browser, 30).until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        review = browser.find_element(By.ID, "review")
+        review.clear()
+        review.send_keys(REVIEW)
+        if extractor:
+            expected = httpx.post(f"{url}/v1/absa", json={"texts": [REVIEW]}, timeout=30).json()["results"][0]["aspects"]
+        else:
+            browser.find_element(By.ID, "aspect").send_keys("service")
+            expected = httpx.post(f"{url}/v1/atsc", json={"items": [{"text": REVIEW, "aspect": "service"}]},
+                                  timeout=30).json()["results"]
+        review.send_keys(Keys.CONTROL, Keys.ENTER)  # the keyboard path
+        WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#result mark")))
+        marks = browser.find_elements(By.CSS_SELECTOR, "#result mark")
+        got = [(m.text, m.get_attribute("data-label")) for m in marks]
+        assert got == [(REVIEW[a["from"]:a["to"]], a["label"]) for a in sorted(expected, key=lambda a: a["from"])]
+        assert all(m.get_attribute("tabindex") == "0" and "positive" in m.get_attribute("title") for m in marks)
+        assert browser.find_element(By.ID, "result").text == REVIEW
+        shot = Path(os.environ.get("ADA_PAGE_SCREENSHOT", tmp_path / "page.png"))
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 1000
+    finally:
+        browser.quit()
+        server.terminate()
+        server.wait(timeout=60)
