@@ -1,8 +1,8 @@
 """Micro-batching: requests that arrive together run as one batch in a single inference thread.
 
 Each request puts its items (pairs to classify, or texts to analyse) on a queue and awaits a future. The
-worker thread takes the first waiting job, then keeps taking jobs for up to ``max_wait_ms`` or until
-``max_batch_size`` items are gathered, runs the model once over all their items, and hands every job its own
+worker thread takes the first waiting job, then, while other requests are in flight, keeps taking jobs for up
+to ``max_wait_ms`` or until ``max_batch_size`` items are gathered (a lone request does not wait), runs the model once over all their items, and hands every job its own
 slice of the results. Inference never runs on the event loop, so the server keeps accepting requests; one job
 whose items fail never touches the others (each job is run alone after a batch error, to find the culprit).
 """
@@ -35,6 +35,8 @@ class MicroBatcher:
         self.max_wait = max_wait_ms / 1000
         self.on_batch = on_batch
         self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.in_flight = 0  # submitted and not yet answered; read by the worker to decide whether to wait
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._work, name="inference", daemon=True)
         self.thread.start()
 
@@ -42,8 +44,14 @@ class MicroBatcher:
         """The results of ``items``, in order, computed in a batch with whatever else is waiting."""
         loop = asyncio.get_running_loop()
         job = Job(list(items), loop.create_future(), loop)
+        with self.lock:
+            self.in_flight += 1
         self.jobs.put(job)
-        return await job.future
+        try:
+            return await job.future
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     def close(self) -> None:
         """Finish the jobs already queued, then stop the thread."""
@@ -52,7 +60,8 @@ class MicroBatcher:
 
     def _gather(self, first: Job) -> tuple[list[Job], bool]:
         batch, size, deadline = [first], len(first.items), time.perf_counter() + self.max_wait
-        while size < self.max_batch_size:
+        # wait for more only while other requests are in flight: a lone request runs at once
+        while size < self.max_batch_size and (self.in_flight > len(batch) or not self.jobs.empty()):
             try:
                 job = self.jobs.get(timeout=max(0.0, deadline - time.perf_counter()))
             except queue.Empty:
