@@ -5,7 +5,8 @@ int8 exports. Prints one JSON object.
 
     flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --extractor runs/ate --classifier runs/clf
 
-Both models are directories from ``ada-atsc train --task ate`` and ``ada-atsc train``.
+Both models are directories from ``ada-atsc train --task ate`` and ``ada-atsc train`` (default: the demo's
+plain extractor and classifier, so ``make bench`` runs it after ``make demo``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ def measure(pipeline, sentences: list[str], batch_size: int, repeats: int) -> li
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extractor", required=True)
-    parser.add_argument("--classifier", required=True)
+    parser.add_argument("--extractor", default=str(REPO / "demo_output/extractors/plain"))
+    parser.add_argument("--classifier", default=str(REPO / "demo_output/classifiers/plain"))
     parser.add_argument("--batch_size", type=int, default=32, help="texts per call of AbsaPipeline.predict")
     parser.add_argument("--repeats", type=int, default=2, help="passes over the test sentences (the first warms up)")
     parser.add_argument("--no_onnx", action="store_true", help="PyTorch only (no ONNX exports measured)")
     args = parser.parse_args()
+    for path in (args.extractor, args.classifier):
+        if not Path(path, "config.json").is_file():
+            raise SystemExit(f"{path}: no model there (run 'make demo' first, or pass --extractor / --classifier)")
 
     import torch
 
