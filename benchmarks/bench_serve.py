@@ -1,7 +1,8 @@
 """Load and fault test of ``ada-atsc serve`` on 127.0.0.1: 1, 8 and 32 concurrent clients send a fixed number of
 single-aspect ``/v1/atsc`` requests (restaurants test pairs); a last phase mixes in 10% malformed requests.
 Reports requests/s, p50/p95/p99 latency, errors (a good request not answered 200, a bad one not answered 4xx),
-and the server's RSS before and after; the offline batched pairs/s of ``Predictor`` in the same run is the
+and the server's RSS after each phase and over a last, long 32-client phase (5,000 requests) run once the
+server is warm; the offline batched pairs/s of ``Predictor`` in the same run is the
 reference. Bounded in count and time: every phase has a fixed number of requests and a deadline; the server is
 stopped with SIGTERM at the end. Prints one JSON object.
 
@@ -99,7 +100,9 @@ def main() -> None:
     parser.add_argument("--classifier", default=str(REPO / "demo_output/classifiers/plain"))
     parser.add_argument("--requests", type=int, default=1000, help="requests per phase")
     parser.add_argument("--deadline_s", type=float, default=300, help="a phase stops after this long")
-    parser.add_argument("--max_wait_ms", type=float, default=5.0)
+    parser.add_argument("--max_wait_ms", type=float, default=10.0)
+    parser.add_argument("--steady_requests", type=int, default=5000,
+                        help="requests of the last 32-client phase, over which RSS must stay flat")
     args = parser.parse_args()
 
     from ada_atsc.data import read_dataset
@@ -130,13 +133,18 @@ def main() -> None:
         malformed = [(b"{not json", False), ({"items": []}, False), ({"items": [{"text": 5}]}, False),
                      ({"items": [{"text": "x" * 6000, "aspect": "x"}]}, False)]
         rss_before = rss_mb(server.pid)
-        phases = []
+        phases, rss_after_each = [], []
         for clients in (1, 8, 32):
             bodies = [good[i % len(good)] for i in range(args.requests if clients > 1 else min(args.requests, 300))]
             phases.append(asyncio.run(phase(url, bodies, clients, args.deadline_s)))
+            rss_after_each.append(rss_mb(server.pid))
         mixed = [rng.choice(malformed) if rng.random() < 0.1 else good[i % len(good)] for i in range(args.requests)]
         faults = asyncio.run(phase(url, mixed, 32, args.deadline_s))
         faults["malformed_share"] = 0.1
+        # flatness: a long 32-client phase after the warm phases above (the allocator has seen every batch size)
+        rss_warm = rss_mb(server.pid)
+        steady = asyncio.run(phase(url, [good[i % len(good)] for i in range(args.steady_requests)], 32,
+                                   args.deadline_s))
         rss_after = rss_mb(server.pid)
         metrics = httpx.get(f"{url}/metrics", timeout=10).text
         batch_lines = [line for line in metrics.splitlines() if line.startswith("ada_batch_items_sum")
@@ -149,8 +157,10 @@ def main() -> None:
         "benchmark": "serve", "classifier": args.classifier, "cpu_cores": os.cpu_count(),
         "offline_batched_pairs_per_s": round(offline, 1), "direct_single_call_p50_ms": round(direct_p50, 2),
         "phases": phases, "with_10pct_malformed": faults,
-        "server_rss_mb": {"before": rss_before, "after": rss_after,
-                          "change": round((rss_after - rss_before) / rss_before, 3)},
+        "steady_32_clients": steady,
+        "server_rss_mb": {"after_warm_up_call": rss_before, "after_each_phase": rss_after_each,
+                          "before_steady_phase": rss_warm, "after_steady_phase": rss_after,
+                          "steady_change": round((rss_after - rss_warm) / rss_warm, 3)},
         "batches": batch_lines, "server_exit_code_after_sigterm": exit_code,
         "targets": {"32_clients_share_of_offline": round(at32["requests_per_s"] / offline, 2),
                     "1_client_p50_vs_direct": round(phases[0]["p50_ms"] / direct_p50, 2)},
