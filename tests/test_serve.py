@@ -159,3 +159,40 @@ def test_the_page_and_its_files_are_served_without_outside_resources(client):
     assert "http://" not in page.text and "https://" not in page.text  # no CDN
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_serve_with_two_workers_answers_and_stops_on_sigterm(classifier_dir):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", "serve", "--classifier", str(classifier_dir),
+                               "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        for _ in range(4):
+            reply = httpx.post(f"{url}/v1/atsc", json={"items": [{"text": "The food was good.", "aspect": "food"}]},
+                               timeout=30)
+            assert reply.status_code == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_items", type=int, default=64, help="items (pairs or texts) per request")
     parser.add_argument("--max_chars", type=int, default=5000, help="characters per text")
     parser.add_argument("--max_body_bytes", type=int, default=1_000_000, help="request body size")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (each loads the models and pins its threads to its share of the cores)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,9 +32,21 @@ def run(args: argparse.Namespace) -> int:
         raise AdaError("--max_batch_size, --max_items and --max_chars must be at least 1, --max_wait_ms at least 0")
     limits = ServeLimits(max_items=args.max_items, max_chars=args.max_chars, max_body_bytes=args.max_body_bytes,
                          max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms)
-    app = create_app(args.classifier, args.extractor, limits)
+    if args.workers < 1:
+        raise AdaError(f"--workers must be at least 1, got {args.workers}")
     import uvicorn
 
+    if args.workers > 1:  # each worker process builds the app itself (serve.app.app_from_environment)
+        from ..atsc.evaluate import model_kind
+        from ..serve.app import settings_to_environment
+
+        if model_kind(args.classifier) != "atsc" or (args.extractor and model_kind(args.extractor) != "ate"):
+            raise AdaError("--classifier must be a classifier and --extractor an extractor")
+        settings_to_environment(args.classifier, args.extractor, limits, args.workers)
+        uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level="info", timeout_graceful_shutdown=30)
+        return 0
+    app = create_app(args.classifier, args.extractor, limits)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=30)
     DrainingServer(config).run()
     return 0

@@ -184,3 +184,29 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+SETTINGS_VARIABLE = "ADA_ATSC_SERVE_SETTINGS"
+
+
+def settings_to_environment(classifier_dir, extractor_dir, limits: ServeLimits, workers: int) -> None:
+    """Hand ``serve --workers N``'s settings to the worker processes uvicorn starts (they import the factory)."""
+    import json
+    import os
+
+    os.environ[SETTINGS_VARIABLE] = json.dumps({"classifier": str(classifier_dir), "extractor":
+                                                str(extractor_dir) if extractor_dir else None,
+                                                "limits": asdict(limits), "workers": workers})
+
+
+def app_from_environment():
+    """The app of one worker of ``serve --workers N``: its torch (and so ONNX Runtime) threads pinned to its
+    share of the cores, so that N workers do not oversubscribe them."""
+    import json
+    import os
+
+    import torch
+
+    settings = json.loads(os.environ[SETTINGS_VARIABLE])
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings["workers"]))
+    return create_app(settings["classifier"], settings["extractor"], ServeLimits(**settings["limits"]))
