@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -130,24 +129,9 @@ COLUMNS = ["ate_precision", "ate_recall", "ate_f1", "joint_precision", "joint_re
 
 
 def summary_table(rows: list[dict]) -> str:
-    """Mean ± sample std over seeds (in percent) per domain and encoder."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["domain"], row["encoder"]), []).append(row)
-    head = ["domain", "encoder", "seeds", *COLUMNS]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (domain, encoder), items in sorted(groups.items()):
-        cells = [domain, encoder, str(len(items))]
-        for column in COLUMNS:
-            values = [100 * r[column] for r in items if r.get(column) is not None]
-            if not values:
-                cells.append("–")
-            elif len(values) == 1:
-                cells.append(f"{values[0]:.2f}")
-            else:
-                cells.append(f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    """Mean ± sample std over seeds (in percent) per domain and encoder (the robustness study's table)."""
+    ordered = sorted(rows, key=lambda r: (r["domain"], r["encoder"]))
+    return robustness.summary_table(ordered, group="encoder", columns=COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -126,15 +126,16 @@ COLUMNS = ["dev_macro_f1", "test_accuracy", "test_macro_f1", "multi_polarity_acc
            "probe_original_accuracy", "probe_variant_accuracy", "probe_robust_share"]
 
 
-def summary_table(rows: list[dict]) -> str:
+def summary_table(rows: list[dict], group: str = "variant", columns: list[str] = COLUMNS) -> str:
+    """Mean ± sample std over seeds (in percent) per (domain, ``group``), in the order the rows come."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["domain"], row["variant"]), []).append(row)
-    head = ["domain", "variant", "seeds"] + COLUMNS
+        groups.setdefault((row["domain"], row[group]), []).append(row)
+    head = ["domain", group, "seeds"] + columns
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (domain, variant), items in groups.items():
-        cells = [domain, variant, str(len(items))]
-        for column in COLUMNS:
+    for (domain, name), items in groups.items():
+        cells = [domain, name, str(len(items))]
+        for column in columns:
             values = [100 * i[column] for i in items if i.get(column) is not None]
             if not values:
                 cells.append("–")

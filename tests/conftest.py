@@ -91,3 +91,40 @@ def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
     assert cli_main(["train", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
                      "--output_dir", str(out), "--do_train", *FAST]) == 0
     return out
+
+
+def src_env() -> dict:
+    """The environment for a subprocess that must import this checkout's ``src``."""
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(REPO / "src")}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(*serve_args: str, port: int | None = None, timeout: float = 120):
+    """``ada-atsc serve ARGS`` on 127.0.0.1 in a subprocess, once ``/readyz`` answers: (process, base URL)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = port or free_port()
+    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", "serve", *serve_args, "--port", str(port)],
+                              env=src_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError("the server did not come up")

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from .conftest import start_server
 
 REVIEW = "The food was great but the service was slow. The wine list is long and the prices are fair."
 
@@ -39,28 +37,6 @@ def _browser():
     return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
 
 
-def _serve(classifier: str, extractor: str | None):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    argv = [sys.executable, "-m", "ada_atsc", "serve", "--classifier", classifier, "--port", str(port)]
-    if extractor:
-        argv += ["--extractor", extractor]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import httpx
-
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            time.sleep(0.3)
-    server.kill()
-    raise AssertionError("the server did not come up")
-
-
 def test_page_highlights_each_aspect_with_its_label(classifier_dir, tmp_path):
     import httpx
     from selenium.webdriver.common.by import By
@@ -71,7 +47,7 @@ def test_page_highlights_each_aspect_with_its_label(classifier_dir, tmp_path):
     browser = _browser()
     classifier = os.environ.get("ADA_PAGE_CLASSIFIER", str(classifier_dir))
     extractor = os.environ.get("ADA_PAGE_EXTRACTOR")
-    server, url = _serve(classifier, extractor)
+    server, url = start_server("--classifier", classifier, *(["--extractor", extractor] if extractor else []))
     try:
         browser.get(url)
         WebDriverWait(browser, 30).until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))

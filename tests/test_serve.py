@@ -8,6 +8,8 @@ import pytest
 
 from ada_atsc.errors import AdaError
 
+from .conftest import free_port, src_env, start_server
+
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
@@ -116,33 +118,18 @@ def test_micro_batcher_runs_concurrent_requests_together_and_isolates_a_failure(
 
 
 def test_serve_command_listens_on_localhost_and_exits_0_on_sigterm(classifier_dir, tmp_path):
-    import os
     import signal
-    import socket
     import subprocess
     import sys
-    import time
-    from pathlib import Path
 
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    port = free_port()
     bad = subprocess.run([sys.executable, "-m", "ada_atsc", "serve", "--classifier", str(tmp_path / "missing"),
-                          "--port", str(port)], env=env, capture_output=True, text=True, timeout=120)
+                          "--port", str(port)], env=src_env(), capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", "serve", "--classifier", str(classifier_dir),
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_server("--classifier", str(classifier_dir), port=port, timeout=90)
     try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
         reply = httpx.post(f"{url}/v1/atsc", json={"items": [{"text": "The food was good.", "aspect": "food"}]},
                            timeout=30)
         assert reply.status_code == 200 and reply.json()["results"][0]["aspect"] == "food"
@@ -162,31 +149,12 @@ def test_the_page_and_its_files_are_served_without_outside_resources(client):
 
 
 def test_serve_with_two_workers_answers_and_stops_on_sigterm(classifier_dir):
-    import os
     import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
 
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", "serve", "--classifier", str(classifier_dir),
-                               "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_server("--classifier", str(classifier_dir), "--workers", "2")
     try:
-        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
         for _ in range(4):
             reply = httpx.post(f"{url}/v1/atsc", json={"items": [{"text": "The food was good.", "aspect": "food"}]},
                                timeout=30)

@@ -39,12 +39,13 @@ def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]],
                    ) -> Iterator[dict]:
     """Output records in input order: ``analyse`` runs on each batch of usable texts (or ``map_batches`` maps
     the stream of batches, e.g. :meth:`ada_atsc.bulk.WorkerPool.map_ordered`); bad records get errors."""
-    pending: deque[list[TextRecord]] = deque()
+    pending: deque[list[tuple[TextRecord, str | None]]] = deque()  # each record with its problem (or None)
 
     def usable_texts(batches: Iterator[list[TextRecord]]) -> Iterator[list[str]]:
         for batch in batches:
-            pending.append(batch)
-            yield [r.text for r in batch if usable(r) is None]
+            checked = [(record, usable(record)) for record in batch]
+            pending.append(checked)
+            yield [record.text for record, problem in checked if problem is None]
 
     if map_batches is None:
         def map_batches(text_batches):
@@ -52,9 +53,8 @@ def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]],
 
     for analysed in map_batches(usable_texts(record_batches(records, batch_size))):
         results = iter(analysed)
-        for record in pending.popleft():
+        for record, problem in pending.popleft():
             base = {"line": record.line, **({"id": record.id} if record.id is not None else {})}
-            problem = usable(record)
             if problem:
                 yield {**base, "error": problem}
             else:

@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
                          max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms)
     if args.workers < 1:
         raise AdaError(f"--workers must be at least 1, got {args.workers}")
+    import signal
+
     import uvicorn
 
     if args.workers > 1:  # each worker process builds the app itself (serve.app.app_from_environment)
@@ -47,17 +49,8 @@ def run(args: argparse.Namespace) -> int:
                     port=args.port, log_level="info", timeout_graceful_shutdown=30)
         return 0
     app = create_app(args.classifier, args.extractor, limits)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=30)
-    DrainingServer(config).run()
-    return 0
 
-
-def _draining_server_class():
-    import signal
-
-    import uvicorn
-
-    class Server(uvicorn.Server):
+    class DrainingServer(uvicorn.Server):
         """uvicorn's server, except that SIGTERM, once the in-flight requests and queued inference are drained,
         ends the process with status 0 (uvicorn re-raises the signal after its graceful shutdown)."""
 
@@ -66,8 +59,6 @@ def _draining_server_class():
             if sig == signal.SIGTERM and sig in getattr(self, "_captured_signals", []):
                 self._captured_signals.remove(sig)
 
-    return Server
-
-
-def DrainingServer(config):  # noqa: N802 (a class made on first use: uvicorn is an optional import)
-    return _draining_server_class()(config)
+    DrainingServer(uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
+                                  timeout_graceful_shutdown=30)).run()
+    return 0
