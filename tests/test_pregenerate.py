@@ -82,13 +82,16 @@ def test_structure_and_masking_statistics(big, info):
     assert metrics["num_training_examples"] == len(ds) > 5000
     assert metrics["mlm_only"] is False and metrics["seed"] == 7
     specials = set(info.special_ids)
+    template = info.sequence_template
+    assert template.describe() == "[2] A [3] B [3]" and template.middle_in_segment_a == 1
     unused = {i for i, t in enumerate(info.id_to_token) if t.startswith("[unused")}
     n_mask = n_keep = n_rand = 0
     for item in items:
         ids, types, pos = item["input_ids"], item["token_type_ids"], item["masked_lm_positions"]
         assert len(ids) <= 64
         b = int(np.argmax(types))
-        assert ids[0] == info.cls_id and ids[b - 1] == info.sep_id and ids[-1] == info.sep_id
+        cls_id, sep_id = template.pair_prefix[0], template.pair_suffix[0]  # BERT's layout, from its tokenizer
+        assert ids[0] == cls_id and ids[b - 1] == sep_id and ids[-1] == sep_id
         assert np.all(types[:b] == 0) and np.all(types[b:] == 1) and 1 < b < len(ids) - 1
         assert np.all(np.diff(pos) > 0), "positions sorted and unique"
         # exactly min(max_pred, max(1, round(len * 0.15))) tokens (no whole words here)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdaError
+from ..sequence_template import SequenceTemplate
 from .chunk_cache import ChunkCache, encode_lines, tokenizer_is_chunk_local
 from .recipe import LAST_IN_DOCUMENT, SENTENCE_LENGTH_MASK
 
@@ -44,18 +45,22 @@ class TokenizerInfo:
 
     backend_json: str
     vocab_size: int
-    cls_id: int
-    sep_id: int
     mask_id: int
+    template: dict  # SequenceTemplate.to_dict(): the special tokens around one text or a pair
     special_ids: list[int]
     random_ids: list[int]  # ids a 10% "random token" may take: real tokens, no special or [unused] ones
     id_to_token: list[str]
     fingerprint: str
     do_lower_case: bool | None
     name: str = ""
+    model_type: str | None = None  # from the model's config.json beside the tokenizer, when there is one
 
     def __repr__(self) -> str:  # the vocabulary and backend JSON are megabytes: never print them
         return f"TokenizerInfo(name={self.name!r}, vocab_size={self.vocab_size}, fingerprint={self.fingerprint!r})"
+
+    @property
+    def sequence_template(self) -> SequenceTemplate:
+        return SequenceTemplate.from_dict(self.template)
 
     @property
     def token_dtype(self) -> np.dtype:
@@ -66,12 +71,13 @@ def build_tokenizer_info(tokenizer: Any, name: str = "") -> TokenizerInfo:
     """Extract a :class:`TokenizerInfo` from a loaded Hugging Face fast tokenizer."""
     from .format import tokenizer_fingerprint
 
-    missing = [kind for kind in ("cls", "sep", "mask") if getattr(tokenizer, f"{kind}_token_id", None) is None]
+    missing = [kind for kind in ("sep", "mask") if getattr(tokenizer, f"{kind}_token_id", None) is None]
     if missing:
         raise AdaError(
-            f"{name or 'tokenizer'}: has no {'/'.join(missing)} token; masked-LM pregeneration needs "
-            "[CLS], [SEP] and [MASK] (or their equivalents)"
+            f"{name or 'tokenizer'}: has no {'/'.join(missing)} token; masked-LM pregeneration needs a mask "
+            "token and a separator token"
         )
+    template = SequenceTemplate.from_tokenizer(tokenizer)
     backend = json.loads(tokenizer.backend_tokenizer.to_str())
     backend["truncation"] = None  # a saved tokenizer may carry max_length truncation/padding: never wanted here
     backend["padding"] = None
@@ -91,9 +97,8 @@ def build_tokenizer_info(tokenizer: Any, name: str = "") -> TokenizerInfo:
     return TokenizerInfo(
         backend_json=json.dumps(backend),
         vocab_size=size,
-        cls_id=int(tokenizer.cls_token_id),
-        sep_id=int(tokenizer.sep_token_id),
         mask_id=int(tokenizer.mask_token_id),
+        template=template.to_dict(),
         special_ids=sorted(special_set),
         random_ids=random_ids,
         id_to_token=id_to_token,
@@ -110,9 +115,15 @@ def _info_in_child(name_or_path: str, do_lower_case: bool | None) -> dict:
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     os.environ["TRANSFORMERS_VERBOSITY"] = "error"  # it would say that PyTorch is missing: on purpose
     sys.modules["torch"] = None  # tokenizers do not need torch; without it the child peaks at ~100 MB, not ~280
-    from ..models import load_tokenizer
+    from ..models import load_tokenizer, resolve_model_path
 
-    return asdict(build_tokenizer_info(load_tokenizer(name_or_path, do_lower_case), name=name_or_path))
+    info = build_tokenizer_info(load_tokenizer(name_or_path, do_lower_case), name=name_or_path)
+    try:
+        config = json.loads((Path(resolve_model_path(name_or_path)) / "config.json").read_text(encoding="utf-8"))
+        info.model_type = config.get("model_type")
+    except (OSError, ValueError):
+        info.model_type = None  # a tokenizer-only directory: the model family is not known here
+    return asdict(info)
 
 
 def load_tokenizer_info(name_or_path: str, do_lower_case: bool | None = None) -> TokenizerInfo:
@@ -220,33 +231,50 @@ def _split_points(corpus: Path, parts: int) -> list[int]:
 _CACHES: dict[tuple[str, bool], ChunkCache] = {}
 
 
-def _chunk_cache(tokenizer: Any, job: dict) -> ChunkCache:
+@dataclass(frozen=True)
+class TokeniseJob:
+    """One worker's task of the corpus pass: bytes ``[start, end)`` of the corpus into part files ``prefix.*``."""
+
+    corpus: str
+    start: int
+    end: int
+    backend_json: str
+    whole_word: bool
+    token_dtype: str
+    prefix: str
+    block_bytes: int
+    progress: bool
+    in_worker: bool
+    chunk_cache: bool
+
+
+def _chunk_cache(tokenizer: Any, job: TokeniseJob) -> ChunkCache:
     """One cache per tokenizer per process: a pool worker keeps it warm from one corpus range to the next."""
-    if not job.get("in_worker"):  # in-process: the cache goes when the pass ends
-        return ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
-    key = (job["backend_json"], job["whole_word"])
+    if not job.in_worker:  # in-process: the cache goes when the pass ends
+        return ChunkCache(tokenizer, np.dtype(job.token_dtype), job.whole_word)
+    key = (job.backend_json, job.whole_word)
     if key not in _CACHES:
         _CACHES.clear()
-        _CACHES[key] = ChunkCache(tokenizer, np.dtype(job["token_dtype"]), job["whole_word"])
+        _CACHES[key] = ChunkCache(tokenizer, np.dtype(job.token_dtype), job.whole_word)
     return _CACHES[key]
 
 
-def tokenise_range(job: dict) -> dict:
+def tokenise_range(job: TokeniseJob) -> dict:
     """Tokenise bytes ``[start, end)`` of the corpus into part files (a worker entry; also used in-process)."""
     from tokenizers import Tokenizer
 
-    os.environ["TOKENIZERS_PARALLELISM"] = "false" if job.get("in_worker") else os.environ.get(
+    os.environ["TOKENIZERS_PARALLELISM"] = "false" if job.in_worker else os.environ.get(
         "TOKENIZERS_PARALLELISM", "true")
-    tokenizer = Tokenizer.from_str(job["backend_json"])
+    tokenizer = Tokenizer.from_str(job.backend_json)
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    whole_word = job["whole_word"]
-    dtype = np.dtype(job["token_dtype"])
-    prefix = job["prefix"]
+    whole_word = job.whole_word
+    dtype = np.dtype(job.token_dtype)
+    prefix = job.prefix
     files = {name: open(f"{prefix}.{name}.bin", "wb") for name in ("tokens", "cont", "sent_off", "doc_sent")}  # noqa: SIM115
     state = {"sentences": 0, "tokens": 0, "empty": 0, "carry_boundary": True, "lines": 0, "bad": 0, "first_bad": 0}
 
-    cache = _chunk_cache(tokenizer, job) if job.get("chunk_cache") else None
+    cache = _chunk_cache(tokenizer, job) if job.chunk_cache else None
     lookups_before, misses_before = (cache.lookups, cache.misses) if cache is not None else (0, 0)
 
     def flush(texts: list[str], starts: list[bool]) -> None:
@@ -281,15 +309,15 @@ def tokenise_range(job: dict) -> dict:
     boundary = False
     bar = None
     try:
-        if job.get("progress"):
+        if job.progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=job["end"] - job["start"], unit="B", unit_scale=True, desc="tokenising corpus")
-        for lines, nbytes, bad in read_line_blocks(job["corpus"], job["start"], job["end"], job["block_bytes"]):
+            bar = tqdm(total=job.end - job.start, unit="B", unit_scale=True, desc="tokenising corpus")
+        for lines, nbytes, bad in read_line_blocks(job.corpus, job.start, job.end, job.block_bytes):
             if bad:
                 state["bad"] += len(bad)
                 state["first_bad"] = state["first_bad"] or state["lines"] + bad[0] + 1
-            if job["start"] == 0 and state["lines"] == 0 and lines:
+            if job.start == 0 and state["lines"] == 0 and lines:
                 lines[0] = lines[0].lstrip("\ufeff")
             state["lines"] += len(lines)
             stripped = [line.strip() for line in lines]
@@ -417,9 +445,9 @@ def build_index(
         chunk_cache = tokenizer_is_chunk_local(info.backend_json)
     points = _split_points(corpus, parts if pool is not None else 1)
     jobs = [
-        {"corpus": str(corpus), "start": a, "end": b, "backend_json": info.backend_json, "whole_word": whole_word,
-         "token_dtype": dtype.str, "prefix": str(directory / f"part{i:04d}"), "block_bytes": block_bytes,
-         "progress": progress and pool is None, "in_worker": pool is not None, "chunk_cache": chunk_cache}
+        TokeniseJob(corpus=str(corpus), start=a, end=b, backend_json=info.backend_json, whole_word=whole_word,
+                    token_dtype=dtype.str, prefix=str(directory / f"part{i:04d}"), block_bytes=block_bytes,
+                    progress=progress and pool is None, in_worker=pool is not None, chunk_cache=chunk_cache)
         for i, (a, b) in enumerate(zip(points[:-1], points[1:]))
     ]
     results = list(pool.imap(tokenise_range, jobs)) if pool is not None and len(jobs) > 1 else [
@@ -429,13 +457,13 @@ def build_index(
     with open(directory / "sent_off.bin", "wb") as sent_out, open(directory / "doc_sent.bin", "wb") as doc_out:
         sent_out.write(np.zeros(1, np.int64).tobytes())
         for job, result in zip(jobs, results):
-            _append_shifted(sent_out, job["prefix"] + ".sent_off.bin", tokens)
-            _append_shifted(doc_out, job["prefix"] + ".doc_sent.bin", sentences)
+            _append_shifted(sent_out, job.prefix + ".sent_off.bin", tokens)
+            _append_shifted(doc_out, job.prefix + ".doc_sent.bin", sentences)
             sentences += result["sentences"]
             tokens += result["tokens"]
         doc_out.write(np.asarray([sentences], dtype=np.int64).tobytes())
     for name in ("tokens", "cont"):
-        parts_paths = [Path(job["prefix"] + f".{name}.bin") for job in jobs]
+        parts_paths = [Path(job.prefix + f".{name}.bin") for job in jobs]
         if len(parts_paths) == 1:
             os.replace(parts_paths[0], directory / f"{name}.bin")
             continue
@@ -446,7 +474,7 @@ def build_index(
                 part.unlink()
     for job in jobs:
         for name in ("sent_off", "doc_sent"):
-            Path(job["prefix"] + f".{name}.bin").unlink()
+            Path(job.prefix + f".{name}.bin").unlink()
     n_docs = (directory / "doc_sent.bin").stat().st_size // 8 - 1
     if sentences == 0:
         raise AdaError(f"{corpus}: the corpus holds no sentences (expected one sentence per line)")

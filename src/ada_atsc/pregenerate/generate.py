@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..sequence_template import SequenceTemplate
 from .corpus_index import CorpusIndex, SpanReader
 from .format import BINARY_FIELDS, NpyAppender
 from .recipe import (
-    CLS,
-    SEP,
     RecipeConfig,
     block_generators,
     mask_instances,
     num_to_mask,
     packed_gather_index,
     packed_stream,
-    pair_gather_index,
     plan_packed,
     plan_pairs,
     random_b_sentence_counts,
@@ -80,6 +78,8 @@ def generate_block(
     reader: SpanReader,
     sent_info: np.ndarray,
     cfg: RecipeConfig,
+    template: SequenceTemplate,
+    mask_id: int,
     random_ids: np.ndarray,
     seed: int,
     epoch: int,
@@ -101,19 +101,20 @@ def generate_block(
     pieces = {name: [index.read(name, t_lo, t_hi)] for name in names}
     stats = dict.fromkeys(STAT_KEYS, 0)
     if cfg.mlm_only:
-        max_len = cfg.max_seq_len - 2
+        max_len = cfg.max_seq_len - template.single_overhead
         doc_bounds = sent_off_local[doc_sent - s_lo]
-        stream = packed_stream(doc_bounds)
+        stream = packed_stream(doc_bounds, template.stream_separator_marker)
         starts, ends, short = plan_packed(prng, stream, max_len, cfg.short_seq_prob)
-        gather, lengths = packed_gather_index(stream, starts, ends)
+        gather, lengths = packed_gather_index(template, stream, starts, ends)
         gather = np.where(gather >= 0, gather - t_lo, gather)
+        specials = template.single_specials
         seg_b = np.zeros(lengths.size, dtype=np.int64)
         nsp = np.full(lengths.size, -1, dtype=np.int64)
         stats["targets"] += int(starts.size)
         stats["short_targets"] += short
         stats["documents"] += doc_hi - doc_lo
     else:
-        max_num = cfg.max_seq_len - 3
+        max_num = cfg.max_seq_len - template.pair_overhead
         plan = plan_pairs(
             prng, doc_sent, sent_off_local.tolist(), s_lo, index.num_sentences, max_num, cfg.short_seq_prob
         )
@@ -126,8 +127,11 @@ def generate_block(
         shift_b = np.full(plan.b0.size, -t_lo, dtype=np.int64)
         shift_b[rows] = (t_hi - t_lo) + np.concatenate([[0], np.cumsum(b1 - b0)[:-1]]) - b0
         a0, a1, b0, b1 = truncate_pairs(rng, plan.a0, plan.a1, plan.b0, plan.b1, max_num)
-        gather, lengths = pair_gather_index(a0 - t_lo, a1 - t_lo, b0 + shift_b, b1 + shift_b)
-        seg_b = a1 - a0 + 2
+        gather, lengths = template.pair_index(a0 - t_lo, a1 - t_lo, b0 + shift_b, b1 + shift_b)
+        specials = template.pair_specials
+        seg_b = np.zeros(lengths.size, dtype=np.int64)
+        if template.has_segments:
+            seg_b = template.segment_b_start(a1 - a0)
         nsp = plan.is_random.astype(np.int64)
         stats["targets"] += plan.documents
         stats["short_targets"] += plan.short_documents
@@ -137,16 +141,15 @@ def generate_block(
     safe = np.where(special, 0, gather)
     source = {name: np.concatenate(parts) if len(parts) > 1 else parts[0] for name, parts in pieces.items()}
     ids = source["tokens"][safe].astype(np.int64) if source["tokens"].size else np.zeros(safe.size, np.int64)
-    ids[gather == CLS] = cfg.cls_id
-    ids[gather == SEP] = cfg.sep_id
+    ids[special] = specials[-1 - gather[special]]
     if cfg.whole_word_mask:
         word_start = ~(source["cont"][safe].astype(bool))
     else:
         word_start = np.ones(ids.size, dtype=bool)
-    word_start[1:] |= special[:-1]  # a word never continues across [CLS]/[SEP] or a truncated front
+    word_start[1:] |= special[:-1]  # a word never continues across a special token or a truncated front
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     k = num_to_mask(lengths, cfg.masked_lm_prob, cfg.max_predictions_per_seq)
-    masked = mask_instances(rng, ids, offsets, special, word_start, k, random_ids, cfg.mask_id)
+    masked = mask_instances(rng, ids, offsets, special, word_start, k, random_ids, mask_id)
     stats["instances"] += int(lengths.size)
     stats["tokens"] += int(lengths.sum())
     stats["masked"] += int(masked.positions.size)
@@ -207,15 +210,31 @@ class JsonShardWriter:
         self.handle.close()
 
 
-def run_shard(job: dict[str, Any]) -> dict:
-    """Worker entry: generate the blocks of one shard into ``job['prefix']`` files; returns summed stats."""
+@dataclass(frozen=True)
+class ShardJob:
+    """One worker's task: a contiguous run of blocks of one epoch, written to files under ``prefix``."""
+
+    index_meta: str
+    recipe: RecipeConfig
+    template: SequenceTemplate
+    mask_id: int
+    seed: int
+    output_format: str  # "binary" or "json"
+    progress: bool
+    epoch: int = 0
+    blocks: tuple[tuple[int, int, int], ...] = ()  # (global block number, first document, end document)
+    prefix: str = ""
+
+
+def run_shard(job: ShardJob) -> dict:
+    """Worker entry: generate the blocks of one shard into ``job.prefix`` files; returns summed stats."""
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    index = CorpusIndex(**json.loads(Path(job["index_meta"]).read_text(encoding="utf-8")))
-    cfg = RecipeConfig(**job["cfg"])
+    index = CorpusIndex(**json.loads(Path(job.index_meta).read_text(encoding="utf-8")))
+    cfg = job.recipe
     index_dir = Path(index.directory)
     random_ids = np.load(index_dir / "random_ids.npy", allow_pickle=False)
-    prefix = Path(job["prefix"])
-    if job["format"] == "json":
+    prefix = Path(job.prefix)
+    if job.output_format == "json":
         id_to_token = json.loads((index_dir / "id_to_token.json").read_text(encoding="utf-8"))
         writer: Any = JsonShardWriter(prefix.with_suffix(".json"), id_to_token)
     else:
@@ -224,14 +243,14 @@ def run_shard(job: dict[str, Any]) -> dict:
     reader = SpanReader(index)
     sent_info = np.fromfile(index.path("sent_info.bin"), dtype=np.uint16)  # 2 bytes a sentence
     bar = None
-    if job.get("progress"):
+    if job.progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(job["blocks"]), desc=f"epoch {job['epoch']}", unit=" blocks")
+        bar = tqdm(total=len(job.blocks), desc=f"epoch {job.epoch}", unit=" blocks")
     try:
-        for block, doc_lo, doc_hi in job["blocks"]:
-            out = generate_block(index, reader, sent_info, cfg, random_ids, job["seed"], job["epoch"], block,
-                                 doc_lo, doc_hi)
+        for block, doc_lo, doc_hi in job.blocks:
+            out = generate_block(index, reader, sent_info, cfg, job.template, job.mask_id, random_ids, job.seed,
+                                 job.epoch, block, doc_lo, doc_hi)
             writer.write(out)
             for key, value in out.stats.items():
                 totals[key] += value
@@ -245,16 +264,14 @@ def run_shard(job: dict[str, Any]) -> dict:
     return totals
 
 
-def shard_jobs(
-    blocks: list[tuple[int, int]], n_shards: int, base: dict[str, Any], staging: Path, epoch: int
-) -> list[dict]:
+def shard_jobs(blocks: list[tuple[int, int]], n_shards: int, base: ShardJob, staging: Path, epoch: int) -> list[ShardJob]:
     """Contiguous runs of blocks, one job each; the block numbering is global, so output is worker-independent."""
     n_shards = max(1, min(n_shards, len(blocks)))
     edges = np.linspace(0, len(blocks), n_shards + 1).round().astype(int)
     jobs = []
     for shard in range(n_shards):
-        chosen = [(b, lo, hi) for b, (lo, hi) in enumerate(blocks) if edges[shard] <= b < edges[shard + 1]]
-        jobs.append({**base, "epoch": epoch, "blocks": chosen, "prefix": str(staging / f"part_{epoch}_{shard:05d}")})
+        chosen = tuple((b, lo, hi) for b, (lo, hi) in enumerate(blocks) if edges[shard] <= b < edges[shard + 1])
+        jobs.append(replace(base, epoch=epoch, blocks=chosen, prefix=str(staging / f"part_{epoch}_{shard:05d}")))
     return jobs
 
 

@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import shutil
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,10 @@ import numpy as np
 
 from ..errors import AdaError
 from ..fileio import staged_output_dir, write_json
+from ..sequence_template import SequenceTemplate, has_next_sentence_head
 from .corpus_index import TokenizerInfo, build_index
 from .format import BINARY_FIELDS, FORMAT_VERSION, NpyAppender, field_path, json_path, metrics_path
-from .generate import field_dtypes, make_blocks, run_shard, shard_jobs
+from .generate import ShardJob, field_dtypes, make_blocks, run_shard, shard_jobs
 from .recipe import RecipeConfig
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,23 @@ log = logging.getLogger(__name__)
 DEFAULT_BLOCK_SENTENCES = 8192
 
 
-def validate(cfg: RecipeConfig, epochs: int, num_workers: int, seed: int) -> None:
-    """Reject settings the recipe cannot honour, with the flag's name."""
-    if cfg.max_seq_len < (4 if cfg.mlm_only else 5):
-        raise AdaError(f"--max_seq_len must be at least {4 if cfg.mlm_only else 5}, got {cfg.max_seq_len}")
+def validate(cfg: RecipeConfig, epochs: int, num_workers: int, seed: int,
+             template: SequenceTemplate | None = None, model_type: str | None = None) -> None:
+    """Reject settings the recipe cannot honour, with the flag's name.
+
+    The shortest useful instance holds two text tokens (one each for A and B) besides the tokenizer's own
+    special tokens; next-sentence pairs only for model families with a next-sentence head.
+    """
+    overhead = 2 if template is None else (template.single_overhead if cfg.mlm_only else template.pair_overhead)
+    least = overhead + 2
+    if cfg.max_seq_len < least:
+        raise AdaError(f"--max_seq_len must be at least {least} for this tokenizer's layout, got {cfg.max_seq_len}")
+    if not cfg.mlm_only and model_type is not None and not has_next_sentence_head(model_type):
+        raise AdaError(f"--mlm_only is required for a {model_type} model: it has no next-sentence head, so "
+                       "sentence-pair instances would train nothing (add --mlm_only)")
+    if not cfg.mlm_only and template is not None and not template.has_segments and model_type is None:
+        raise AdaError("--mlm_only is required: this tokenizer's pair encoding has no segment ids, so its model "
+                       "cannot learn next-sentence prediction (add --mlm_only)")
     if not 0.0 <= cfg.short_seq_prob <= 1.0:
         raise AdaError(f"--short_seq_prob must be in [0, 1], got {cfg.short_seq_prob}")
     if not 0.0 < cfg.masked_lm_prob <= 1.0:
@@ -48,14 +61,14 @@ def validate(cfg: RecipeConfig, epochs: int, num_workers: int, seed: int) -> Non
         raise AdaError(f"--seed must be non-negative, got {seed}")
 
 
-def _join_parts(jobs: list[dict], out_dir: Path, epoch: int, output_format: str, dtypes: dict) -> None:
+def _join_parts(jobs: list[ShardJob], out_dir: Path, epoch: int, output_format: str, dtypes: dict) -> None:
     """Join the shard files of one epoch in order into its final files (temporary name, then rename)."""
     if output_format == "json":
         final = json_path(out_dir, epoch)
         tmp = final.with_name(f".{final.name}.tmp")
         with open(tmp, "wb") as out:
             for job in jobs:
-                part = Path(job["prefix"]).with_suffix(".json")
+                part = Path(job.prefix).with_suffix(".json")
                 with open(part, "rb") as source:
                     shutil.copyfileobj(source, out, 1 << 22)
                 part.unlink()
@@ -63,7 +76,7 @@ def _join_parts(jobs: list[dict], out_dir: Path, epoch: int, output_format: str,
         return
     for name in BINARY_FIELDS:
         final = field_path(out_dir, epoch, name)
-        parts = [Path(f"{job['prefix']}.{name}.npy") for job in jobs]
+        parts = [Path(f"{job.prefix}.{name}.npy") for job in jobs]
         if len(parts) == 1:
             os.replace(parts[0], final)
             continue
@@ -120,10 +133,10 @@ def pregenerate(
     chunk_cache: bool | None = None,
 ) -> dict[str, Any]:
     """Write ``epochs`` epochs of instances for ``corpus`` into ``output_dir``; returns a timing summary."""
-    validate(cfg, epochs, num_workers, seed)
+    template = info.sequence_template
+    validate(cfg, epochs, num_workers, seed, template, info.model_type)
     if output_format not in ("binary", "json"):
         raise AdaError(f"--output_format must be 'binary' or 'json', got {output_format!r}")
-    cfg = RecipeConfig(**{**asdict(cfg), "cls_id": info.cls_id, "sep_id": info.sep_id, "mask_id": info.mask_id})
     summary: dict[str, Any] = {}
     with staged_output_dir(output_dir, overwrite) as staging:
         index_dir = staging / "_index"
@@ -143,18 +156,16 @@ def pregenerate(
             (index_dir / "id_to_token.json").write_text(json.dumps(info.id_to_token), encoding="utf-8")
         blocks = make_blocks(index, block_sentences)
         dtypes = field_dtypes(cfg, index.token_dtype)
-        base_job = {
-            "index_meta": str(index_dir / "meta.json"),
-            "cfg": asdict(cfg),
-            "seed": seed,
-            "format": output_format,
-            "progress": progress and num_workers == 1,
-        }
+        base_job = ShardJob(index_meta=str(index_dir / "meta.json"), recipe=cfg, template=template,
+                            mask_id=info.mask_id, seed=seed, output_format=output_format,
+                            progress=progress and num_workers == 1)
         base_metrics = {
             "max_seq_len": cfg.max_seq_len,
             "format": output_format,
             "format_version": FORMAT_VERSION,
             "mlm_only": cfg.mlm_only,
+            "sequence_layout": template.describe(single=cfg.mlm_only),
+            "model_type": info.model_type,
             "seed": seed,
             "tokenizer_fingerprint": info.fingerprint,
             "tokenizer": info.name,
@@ -201,7 +212,7 @@ def pregenerate(
     return summary
 
 
-def _run_parallel(pool: Any, jobs: list[dict], epoch: int, progress: bool) -> list[dict]:
+def _run_parallel(pool: Any, jobs: list[ShardJob], epoch: int, progress: bool) -> list[dict]:
     results = []
     iterator = pool.imap(run_shard, jobs)
     if progress:

@@ -10,8 +10,8 @@ put-back of unused sentences, sentence-weighted choice of the random document, t
 time from a random end of the longer side (drawn here in closed form: a binomial number of front cuts),
 ``num_to_mask = min(max_pred, max(1, round(len * prob)))`` with the same greedy skip of whole words that do
 not fit, and 80/10/10. Deliberate fixes: random replacement tokens are real tokens (no special or
-``[unused]`` ones); whole words come from the tokenizer's word ids (any tokenizer) and never continue across
-[SEP]; sentences without tokens are dropped instead of crashing.
+``[unused]`` ones); whole words come from the tokenizer's word ids (any tokenizer) and never continue across a
+special token; the special tokens around A and B are the tokenizer's own (``SequenceTemplate``); sentences without tokens are dropped instead of crashing.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CLS, SEP = -1, -2  # markers in gather indices for the special tokens
+from ..sequence_template import SequenceTemplate
+
 SENTENCE_LENGTH_MASK, LAST_IN_DOCUMENT = 0x7FFF, 0x8000  # the bits of the index's per-sentence info
 
 
 @dataclass(frozen=True)
 class RecipeConfig:
-    """The knobs of the recipe (all from the command line) plus the special token ids."""
+    """The knobs of the recipe, all from the command line (the special tokens are the tokenizer's
+    :class:`~ada_atsc.sequence_template.SequenceTemplate`)."""
 
     max_seq_len: int = 128
     short_seq_prob: float = 0.1
@@ -36,9 +38,6 @@ class RecipeConfig:
     max_predictions_per_seq: int = 20
     whole_word_mask: bool = False
     mlm_only: bool = False
-    cls_id: int = 101
-    sep_id: int = 102
-    mask_id: int = 103
 
 
 def block_generators(seed: int, epoch: int, block: int) -> tuple[np.random.Generator, random.Random]:
@@ -170,20 +169,6 @@ def truncate_pairs(
     return a0 + front_a, a1 - (cut_a - front_a), b0 + front_b, b1 - (cut_b - front_b)
 
 
-def pair_gather_index(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Global token index of every output token of ``[CLS] A [SEP] B [SEP]`` (CLS/SEP as markers) and lengths."""
-    la, lb = a1 - a0, b1 - b0
-    lengths = la + lb + 3
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    pos = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
-    la_t = np.repeat(la, lengths)
-    index = np.where(pos <= la_t, np.repeat(a0, lengths) + pos - 1, np.repeat(b0, lengths) + pos - la_t - 2)
-    index[pos == 0] = CLS
-    index[pos == la_t + 1] = SEP
-    index[offsets[1:] - 1] = SEP
-    return index, lengths
-
-
 def plan_packed(
     prng: random.Random, doc_tokens: np.ndarray, max_len: int, short_seq_prob: float
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -213,26 +198,26 @@ def plan_packed(
     return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64), short
 
 
-def packed_stream(doc_token_bounds: np.ndarray) -> np.ndarray:
-    """Global token index of the stream ``doc1 [SEP] doc2 [SEP] ...`` for documents with these token bounds."""
+def packed_stream(doc_token_bounds: np.ndarray, separator_marker: int) -> np.ndarray:
+    """Global token index of the stream ``doc1 SEP doc2 SEP ...`` (``separator_marker`` for each SEP) for
+    documents with these token bounds."""
     lens = np.diff(doc_token_bounds) + 1
     offsets = np.concatenate([[0], np.cumsum(lens)])
     pos = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lens)
     index = np.repeat(doc_token_bounds[:-1], lens) + pos
-    index[offsets[1:] - 1] = SEP
+    index[offsets[1:] - 1] = separator_marker
     return index
 
 
-def packed_gather_index(stream: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``[CLS] chunk [SEP]`` for each chunk of ``stream``: global token index (markers) and lengths."""
-    lens = ends - starts + 2
-    offsets = np.concatenate([[0], np.cumsum(lens)])
-    pos = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lens)
-    src = np.clip(np.repeat(starts, lens) + pos - 1, 0, max(stream.size - 1, 0))
-    index = stream[src] if stream.size else np.zeros(0, dtype=np.int64)
-    index[pos == 0] = CLS
-    index[offsets[1:] - 1] = SEP
-    return index, lens
+def packed_gather_index(
+    template: SequenceTemplate, stream: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The single-text layout (BERT: ``[CLS] chunk [SEP]``) around each chunk of ``stream``: global token
+    index (negative: special-token markers of ``template.single_specials``) and lengths."""
+    index, lengths = template.single_index(starts, ends)
+    inner = index >= 0
+    index[inner] = stream[index[inner]]
+    return index, lengths
 
 
 def num_to_mask(lengths: np.ndarray, masked_lm_prob: float, max_predictions: int) -> np.ndarray:
