@@ -83,6 +83,7 @@ class PretrainingCollator:
     pad_token_id: int
     with_nsp: bool = True
     pad_to_multiple_of: int | None = None
+    with_token_types: bool = True  # False for models without segment embeddings (RoBERTa, DeBERTa-v3, ...)
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         longest = max(len(ex["input_ids"]) for ex in examples)
@@ -101,10 +102,11 @@ class PretrainingCollator:
             labels[row, np.asarray(ex["masked_lm_positions"], dtype=np.int64)] = ex["masked_lm_ids"]
         out = {
             "input_ids": torch.from_numpy(input_ids),
-            "token_type_ids": torch.from_numpy(token_type_ids),
             "attention_mask": torch.from_numpy(attention_mask),
             "labels": torch.from_numpy(labels),
         }
+        if self.with_token_types:
+            out["token_type_ids"] = torch.from_numpy(token_type_ids)
         if self.with_nsp:
             out["next_sentence_label"] = torch.tensor([int(ex["next_sentence_label"]) for ex in examples])
         return out

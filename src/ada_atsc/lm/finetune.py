@@ -43,7 +43,8 @@ def finetune_on_pregenerated(pregenerated_data: str | Path, bert_model: str, opt
     loaded = load_pretraining_model(model_path, with_nsp=not data.mlm_only, seed=options.seed)
     use_cuda = torch.cuda.is_available() and not options.no_cuda
     collator = PretrainingCollator(tokenizer.pad_token_id, with_nsp=loaded.with_nsp,
-                                   pad_to_multiple_of=8 if use_cuda else None)
+                                   pad_to_multiple_of=8 if use_cuda else None,
+                                   with_token_types=loaded.uses_token_types)
     extra = {"command": "lm-finetune", "pregenerated_data": str(pregenerated_data), "epochs": epochs,
              "bert_model": str(bert_model), "do_lower_case": do_lower_case, **options.extra}
     return train_language_model(loaded, tokenizer, data.dataset, data.dataset.block_sizes, collator,
@@ -71,12 +72,13 @@ def finetune_simple(train_corpus: str | Path, bert_model: str, options: LMTraini
     check_sequence_length(model_path, max_seq_length, "--max_seq_length")
     tokenizer = load_tokenizer(model_path, do_lower_case=True if do_lower_case else None)
     documents = read_documents(train_corpus)
-    dataset = OnTheFlyPairs(documents, tokenizer, max_seq_length=max_seq_length,
-                            epochs=num_train_epochs, seed=options.seed)
     loaded = load_pretraining_model(model_path, with_nsp=True, seed=options.seed)
+    dataset = OnTheFlyPairs(documents, tokenizer, max_seq_length=max_seq_length,
+                            epochs=num_train_epochs, seed=options.seed, next_sentence=loaded.with_nsp)
     use_cuda = torch.cuda.is_available() and not options.no_cuda
     collator = PretrainingCollator(tokenizer.pad_token_id, with_nsp=loaded.with_nsp,
-                                   pad_to_multiple_of=8 if use_cuda else None)
+                                   pad_to_multiple_of=8 if use_cuda else None,
+                                   with_token_types=loaded.uses_token_types)
     per_step = max(1, options.train_batch_size // max(1, world_size_from_env()) * world_size_from_env())
     total_steps = options.max_steps if options.max_steps > 0 else math.ceil(len(dataset) / per_step)
     statistics = {

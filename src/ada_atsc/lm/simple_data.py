@@ -1,7 +1,8 @@
 """Simple mode: masked-LM + next-sentence instances made on the fly from a corpus, as in 2019.
 
 A corpus has one sentence per line and a blank line between documents. Each instance is two consecutive lines
-of a document, or (half of the time) the first line with a random line of another document instead; 15% of the
+of a document, or (half of the time, for models with a next-sentence head) the first line with a random line of
+another document instead, laid out as the tokenizer's own pair encoding (``SequenceTemplate``); 15% of the
 tokens are selected for prediction (80% become [MASK], 10% a random token, 10% stay). Every instance is drawn
 from a generator seeded by (seed, epoch, index): the same seed gives the same instances, so a resumed run sees
 what the uninterrupted one saw.
@@ -17,6 +18,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from ..errors import AdaError
+from ..sequence_template import SequenceTemplate
 
 
 def read_documents(path: str | Path) -> list[list[str]]:
@@ -45,7 +47,7 @@ class OnTheFlyPairs(Dataset):
     """``epochs`` epochs (a float, as ``--num_train_epochs``) of sentence-pair instances from a corpus."""
 
     def __init__(self, documents: list[list[str]], tokenizer, *, max_seq_length: int, epochs: float, seed: int,
-                 masked_lm_prob: float = 0.15):
+                 masked_lm_prob: float = 0.15, next_sentence: bool = True):
         if max_seq_length < 8:
             raise AdaError(f"--max_seq_length must be at least 8, got {max_seq_length}")
         lines = [line for doc in documents for line in doc]
@@ -62,7 +64,11 @@ class OnTheFlyPairs(Dataset):
         self.max_seq_length = max_seq_length
         self.seed = seed
         self.masked_lm_prob = masked_lm_prob
-        self.cls, self.sep, self.mask = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.mask_token_id
+        self.template = SequenceTemplate.from_tokenizer(tokenizer)  # the tokenizer's own pair layout
+        self.next_sentence = next_sentence  # False: B is always the next line (no next-sentence head to train)
+        self.mask = tokenizer.mask_token_id
+        if self.mask is None:
+            raise AdaError(f"{getattr(tokenizer, 'name_or_path', 'tokenizer')}: has no mask token; masked LM needs one")
         self.vocab_size = len(tokenizer)
         self.special = np.asarray(sorted(set(tokenizer.all_special_ids)), dtype=np.int64)
         n = len(self.pairs)
@@ -83,7 +89,7 @@ class OnTheFlyPairs(Dataset):
             k = int(np.random.default_rng([self.seed, epoch, 1]).permutation(len(self.pairs))[k])
         rng = np.random.default_rng([self.seed, epoch, k])
         first = int(self.pairs[k])
-        is_random = rng.random() < 0.5
+        is_random = rng.random() < 0.5 and self.next_sentence
         if is_random:
             second = self._random_line(rng, first)
         else:
@@ -101,10 +107,11 @@ class OnTheFlyPairs(Dataset):
 
     def _instance(self, rng: np.random.Generator, a: np.ndarray, b: np.ndarray, label: int) -> dict:
         a, b = list(a), list(b)
-        while len(a) + len(b) > self.max_seq_length - 3:  # truncate the longer side, as 2019 did
+        while len(a) + len(b) > self.max_seq_length - self.template.pair_overhead:  # the longer side, as 2019
             (a if len(a) > len(b) else b).pop()
-        tokens = np.asarray([self.cls, *a, self.sep, *b, self.sep], dtype=np.int64)
-        segments = np.asarray([0] * (len(a) + 2) + [1] * (len(b) + 1), dtype=np.int64)
+        ids, types = self.template.pair(a, b)
+        tokens = np.asarray(ids, dtype=np.int64)
+        segments = np.asarray(types, dtype=np.int64)
         candidates = np.flatnonzero(~np.isin(tokens, self.special))
         chosen = candidates[rng.random(len(candidates)) < self.masked_lm_prob]
         if len(chosen) == 0 and len(candidates):
