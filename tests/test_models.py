@@ -53,3 +53,21 @@ def test_a_missing_directory_is_not_looked_up_on_the_hub(tmp_path):
     for name in (str(tmp_path / "absent"), "./absent", "runs/a/b"):
         with pytest.raises(AdaError, match="model directory not found"):
             resolve_model_path(name, offline=False)
+
+
+def test_offline_and_cache_dir_flags_reach_every_model_command(tiny_bert_dir, tmp_path, monkeypatch):
+    """``--cache_dir`` finds a cached hub name; ``--offline`` refuses one that is not cached, in one line."""
+    from ada_atsc.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the flags set these two for the process: restored afterwards
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "elsewhere"))
+    _fake_cache(tmp_path / "hub", tiny_bert_dir)
+    corpus = REPO / "data" / "corpora" / "dev_corpus_hotels.txt"
+    common = ["--train_corpus", str(corpus), "--max_steps", "1", "--train_batch_size", "4", "--no_progress",
+              "--do_train"]
+    assert main(["lm-finetune-simple", "--bert_model", "acme/tiny-bert", "--cache_dir", str(tmp_path / "hub"),
+                 "--offline", "--output_dir", str(tmp_path / "adapted"), *common]) == 0
+    assert (tmp_path / "adapted" / "config.json").is_file()
+    assert main(["pregenerate", "--bert_model", "acme/not-cached", "--offline", "--train_corpus", str(corpus),
+                 "--output_dir", str(tmp_path / "pregen")]) == 2
+    assert not (tmp_path / "pregen").exists()

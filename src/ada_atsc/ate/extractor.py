@@ -30,7 +30,7 @@ def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int
         raise AdaError(f"stride {stride} must be well below max_seq_length {max_seq_length}")
     enc = tokenizer(list(texts), truncation=True, max_length=max_seq_length, stride=stride,
                     return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
-                    return_attention_mask=True, return_token_type_ids=True)
+                    return_attention_mask=True)
     owners = enc["overflow_to_sample_mapping"]
     keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
     device = next(model.parameters()).device

@@ -25,7 +25,7 @@ def word_offsets(encoding, index: int, offsets: list) -> tuple[list[int | None],
 def encode_sentences(tokenizer, sentences: Sequence[SentenceRecord], max_seq_length: int) -> list[dict]:
     """Features with ``labels`` (the tag of each word on its first sub-word) for every sentence."""
     enc = tokenizer([s.sentence for s in sentences], truncation=True, max_length=max_seq_length, padding=False,
-                    return_offsets_mapping=True, return_attention_mask=True, return_token_type_ids=True)
+                    return_offsets_mapping=True, return_attention_mask=True)
     features = []
     for i, record in enumerate(sentences):
         word_ids, words = word_offsets(enc, i, enc["offset_mapping"][i])

@@ -121,7 +121,7 @@ def encode_pairs(
         max_length=max_seq_length,
         padding=False,
         return_attention_mask=True,
-        return_token_type_ids=True,
+        return_token_type_ids=None,  # the tokenizer decides: BERT yes, RoBERTa or DistilBERT no
         return_offsets_mapping=input_format.aspect_pooling,
     )
     keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]

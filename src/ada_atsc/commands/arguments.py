@@ -6,6 +6,8 @@
   work and leaves it as it is.
 * ``--seed``: the seed of the command's random choices; the same seed gives the same result.
 * ``--no_progress`` (alias ``--disable_tqdm``, the Hugging Face name): no progress bars; ``args.no_progress``.
+* ``--cache_dir`` / ``--offline``: where hub models are cached and whether they may be downloaded
+  (:func:`add_model_source`); applied once for the whole process by :func:`apply_model_source`.
 * the text input/output flags of ``extract`` and ``absa`` (:func:`add_text_io_arguments`).
 """
 
@@ -43,6 +45,24 @@ def add_progress(parser) -> None:
     """``--no_progress`` / ``--disable_tqdm``: the one progress switch (``args.no_progress``)."""
     parser.add_argument("--no_progress", "--disable_tqdm", dest="no_progress", action="store_true",
                         help="no progress bars")
+
+
+def add_model_source(parser) -> None:
+    """``--cache_dir`` and ``--offline``, for commands that open a model by hub name or directory."""
+    parser.add_argument("--cache_dir", default=None,
+                        help="Hugging Face cache for models given by hub name (default: the HF default, HF_HUB_CACHE)")
+    parser.add_argument("--offline", action="store_true",
+                        help="never download: hub names must already be in the cache (same as HF_HUB_OFFLINE=1)")
+
+
+def apply_model_source(args: argparse.Namespace) -> None:
+    """Make ``--cache_dir`` / ``--offline`` hold for every model this process (and its workers) opens."""
+    import os
+
+    if getattr(args, "offline", False):
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    if getattr(args, "cache_dir", None):
+        os.environ["HF_HUB_CACHE"] = str(Path(args.cache_dir).expanduser())
 
 
 def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:

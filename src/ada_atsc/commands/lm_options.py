@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_output_dir, add_overwrite, add_progress, add_seed
+from .arguments import add_model_source, add_output_dir, add_overwrite, add_progress, add_seed
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the original scripts that both commands have, plus the new ones of this project."""
     group = parser.add_argument_group("training (original flags)")
     add_output_dir(group, "where the model directory is written", overwrite=False)
-    group.add_argument("--bert_model", required=True, help="a local model directory (or a name in the local HF cache)")
+    group.add_argument("--bert_model", "--model_name_or_path", dest="bert_model", required=True,
+                       help="the encoder to adapt: a local model directory or a hub name (BERT, RoBERTa, DeBERTa-v2/v3, "
+                            "ModernBERT, ELECTRA, DistilBERT)")
+    add_model_source(group)
     group.add_argument("--do_lower_case", action="store_true", help="lower-case the text (default: as the tokenizer says)")
     group.add_argument("--train_batch_size", type=int, default=32, help="the total batch of one optimizer step")
     group.add_argument("--gradient_accumulation_steps", type=int, default=1)

@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 
-from .arguments import add_output_dir, add_progress, add_seed
+from .arguments import add_model_source, add_output_dir, add_progress, add_seed
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_dir(parser, "where the epochs and their metrics are written")
     parser.add_argument(
         "--bert_model", required=True,
-        help="a local model directory, or a model name already in the local Hugging Face cache (any fast tokenizer)",
+        help="the model whose tokenizer (and layout) to use: a local directory or a hub name (any fast tokenizer)",
     )
     parser.add_argument("--do_lower_case", action="store_true",
                         help="force lower-casing (default: the tokenizer's own setting)")
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlm_only", action="store_true",
                         help="no next-sentence pairs: contiguous text packed to full length (e.g. RoBERTa)")
     add_progress(parser)
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import argparse
 import json
 
 from ..atsc.features import ROBUST_FORMAT
-from .arguments import add_output_dir, add_progress, add_seed
+from .arguments import add_model_source, add_output_dir, add_progress, add_seed
 
 DEFAULT_FORMAT = ROBUST_FORMAT
 """``train``'s input format; ``compat/run_glue.py`` uses the paper's (:func:`paper_defaults`)."""
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--model_type", default="bert", help="accepted for run_glue compatibility; the config decides")
     model.add_argument("--config_name", default=None, help="config to use instead of the model's own")
     model.add_argument("--tokenizer_name", default=None, help="tokenizer to use instead of the model's own")
-    model.add_argument("--cache_dir", default=None, help="Hugging Face cache directory (offline)")
+    add_model_source(model)
     model.add_argument("--do_lower_case", action="store_true", default=None,
                        help="lower-case input (uncased models already do)")
     model.add_argument("--task_name", default="semeval2014-atsc", help="recorded in the results and config")

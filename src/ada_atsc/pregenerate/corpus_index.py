@@ -108,18 +108,18 @@ def build_tokenizer_info(tokenizer: Any, name: str = "") -> TokenizerInfo:
     )
 
 
-def _info_in_child(name_or_path: str, do_lower_case: bool | None) -> dict:
+def _info_in_child(path: str, do_lower_case: bool | None, name: str) -> dict:
     import sys
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     os.environ["TRANSFORMERS_VERBOSITY"] = "error"  # it would say that PyTorch is missing: on purpose
     sys.modules["torch"] = None  # tokenizers do not need torch; without it the child peaks at ~100 MB, not ~280
-    from ..models import load_tokenizer, resolve_model_path
+    from ..models import load_tokenizer
 
-    info = build_tokenizer_info(load_tokenizer(name_or_path, do_lower_case), name=name_or_path)
+    info = build_tokenizer_info(load_tokenizer(path, do_lower_case), name=name)
     try:
-        config = json.loads((Path(resolve_model_path(name_or_path)) / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
         info.model_type = config.get("model_type")
     except (OSError, ValueError):
         info.model_type = None  # a tokenizer-only directory: the model family is not known here
@@ -135,8 +135,12 @@ def load_tokenizer_info(name_or_path: str, do_lower_case: bool | None = None) ->
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from ..models import resolve_model_path
+
+    path = resolve_model_path(name_or_path)  # a hub name is downloaded here, once; the child reads the directory
+
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return TokenizerInfo(**pool.submit(_info_in_child, name_or_path, do_lower_case).result())
+        return TokenizerInfo(**pool.submit(_info_in_child, path, do_lower_case, name_or_path).result())
 
 
 @dataclass
