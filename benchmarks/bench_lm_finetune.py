@@ -7,6 +7,13 @@ this machine's measured bf16 (or fp32) matmul peak.
 
     flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_lm_finetune.py            # packaged MiniLM, CPU
     python benchmarks/bench_lm_finetune.py --device cuda --model_size base --seq_len 256 --skip_baseline
+
+With ``--model_type roberta|deberta-v2|modernbert|electra|distilbert|bert`` it measures the sparse masked-LM
+head alone for that family instead: a base-size model with random weights (nothing is downloaded), masked LM
+only, the dense standard ``<Family>ForMaskedLM`` against our sparse subclass with everything else equal
+(precision, attention, optimizer, batches):
+
+    flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_lm_finetune.py --model_type roberta --batch_size 8
 """
 
 from __future__ import annotations
@@ -34,6 +41,75 @@ def build_config(model_size: str):
         return BertConfig(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                           intermediate_size=3072, max_position_embeddings=512), None
     raise SystemExit(f"unknown --model_size {model_size}")
+
+
+BASE_SHAPES = {  # the published base checkpoints' shapes (vocabulary, layers, widths), random weights here
+    "bert": dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                 intermediate_size=3072, max_position_embeddings=512),
+    "roberta": dict(vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1),
+    "deberta-v2": dict(vocab_size=128100, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                       intermediate_size=3072, max_position_embeddings=512, relative_attention=True,
+                       position_buckets=256, norm_rel_ebd="layer_norm", share_att_key=True,
+                       pos_att_type=["p2c", "c2p"], position_biased_input=False, max_relative_positions=-1,
+                       type_vocab_size=0, layer_norm_eps=1e-7),
+    "modernbert": dict(vocab_size=50368, hidden_size=768, num_hidden_layers=22, num_attention_heads=12,
+                       intermediate_size=1152, max_position_embeddings=8192, global_attn_every_n_layers=3,
+                       local_attention=128),
+    "electra": dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072, embedding_size=768, max_position_embeddings=512),
+    "distilbert": dict(vocab_size=30522, dim=768, n_layers=6, n_heads=12, hidden_dim=3072,
+                       max_position_embeddings=512),
+}
+
+
+def family_config(model_type: str):
+    from transformers import AutoConfig
+
+    return AutoConfig.for_model(model_type, **BASE_SHAPES[model_type])
+
+
+def bench_family(args) -> dict:
+    """Dense standard masked-LM class versus our sparse subclass for one family, everything else equal."""
+    from ada_atsc.lm.heads import _supports_attention, pretraining_class
+    from ada_atsc.lm.training import bf16_supported
+    from ada_atsc.sequence_template import model_uses_token_types
+
+    device = args.device
+    use_bf16 = bf16_supported(device.startswith("cuda")) if args.precision == "auto" else args.precision == "bf16"
+    config = family_config(args.model_type)
+    batches = make_batches(config, args.batch_size, args.seq_len, args.warmup + args.steps, device)
+    for batch in batches:
+        del batch["next_sentence_label"]
+        if not model_uses_token_types(config):
+            del batch["token_type_ids"]
+    variants = {}
+    for name, sparse in (("dense", False), ("sparse", True)):
+        cls = pretraining_class(config, with_nsp=False, sparse=sparse)
+        attn = "sdpa" if _supports_attention(cls, "sdpa") else "eager"
+        torch.manual_seed(0)
+        model = cls(config.__class__.from_dict({**config.to_dict(), "_attn_implementation": attn})).to(device).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, fused=True)
+        variants[name] = make_step(model, optimizer, torch.bfloat16 if use_bf16 else None, device)
+    for step in variants.values():
+        for batch in batches[: args.warmup]:
+            step(batch)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for batch in batches[args.warmup:]:  # alternate, so both see the same machine load
+        for name, step in variants.items():
+            times[name].extend(timed(step, [batch], device))
+    tokens = args.batch_size * args.seq_len
+    result = {
+        "benchmark": "lm_finetune_sparse_head", "model_type": args.model_type, "weights": "random, base size",
+        "shape": BASE_SHAPES[args.model_type], "device": device, "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(), "batch_size": args.batch_size, "seq_len": args.seq_len,
+        "precision": "bf16 autocast" if use_bf16 else "fp32", "attention": attn, "steps": args.steps,
+    }
+    for name, values in times.items():
+        result[f"{name}_step_s"] = round(statistics.median(values), 4)
+        result[f"{name}_tokens_per_s"] = round(tokens / statistics.median(values), 1)
+    result["sparse_speedup"] = round(statistics.median(times["dense"]) / statistics.median(times["sparse"]), 2)
+    return result
 
 
 def load(cls, config, path, attn: str, device: str):
@@ -132,7 +208,12 @@ def main() -> None:
     parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
                         help="ours: auto = bf16 where it is faster (GPU, AMX CPU), else fp32")
     parser.add_argument("--skip_baseline", action="store_true", help="time ours only (e.g. the GPU run)")
+    parser.add_argument("--model_type", choices=sorted(BASE_SHAPES), default=None,
+                        help="measure the sparse head against the dense one for this family (base size, random)")
     args = parser.parse_args()
+    if args.model_type:
+        print(json.dumps(bench_family(args), indent=2))
+        return
 
     from transformers import BertForPreTraining
 

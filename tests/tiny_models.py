@@ -1,4 +1,4 @@
-"""Tiny random Hugging Face models, one per supported encoder architecture, built offline in well under a second.
+"""Tiny random Hugging Face models, one per supported encoder architecture, built offline in a second or less.
 
 The real checkpoints (``bert-base-uncased``, ``roberta-base``, ``microsoft/deberta-v3-base``,
 ``answerdotai/ModernBERT-base``, ``google/electra-base-discriminator``, ``distilbert-base-uncased``) are
@@ -199,9 +199,11 @@ def _tokenizer(arch: str) -> PreTrainedTokenizerBase:
             mask_token=AddedToken("<mask>", lstrip=True, rstrip=False, special=True, normalized=False),
             add_prefix_space=False, trim_offsets=True, model_max_length=MAX_LENGTH)
     if arch == "deberta-v2":
-        return DebertaV2TokenizerFast(tokenizer_object=Tokenizer.from_str(_unigram_json()), bos_token="[CLS]",
-                                      eos_token="[SEP]", do_lower_case=False, split_by_punct=False,
-                                      add_prefix_space=True, model_max_length=MAX_LENGTH, **bert_specials)
+        deberta = DebertaV2TokenizerFast(tokenizer_object=Tokenizer.from_str(_unigram_json()), bos_token="[CLS]",
+                                         eos_token="[SEP]", do_lower_case=False, split_by_punct=False,
+                                         add_prefix_space=True, model_max_length=MAX_LENGTH, **bert_specials)
+        deberta.init_kwargs["unk_id"] = deberta.unk_token_id  # transformers 5 records 1 when given no vocab
+        return deberta
     return PreTrainedTokenizerFast(  # modernbert: AutoTokenizer maps it to the generic fast tokenizer
         tokenizer_object=Tokenizer.from_str(_modernbert_json()), model_max_length=MAX_LENGTH,
         model_input_names=["input_ids", "attention_mask"], clean_up_tokenization_spaces=True,

@@ -62,16 +62,26 @@ def _looks_like_a_path(name: str) -> bool:
     return name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1
 
 
+_POSITIONS_AFTER_PADDING = {"roberta", "xlm-roberta", "camembert"}
+"""Families whose position ids start after ``pad_token_id`` (roberta-base: 514 positions, 512 usable)."""
+
+
 def max_positions(name_or_path: str) -> int | None:
-    """The model's position limit (``max_position_embeddings`` in ``config.json``), read without torch."""
+    """The longest sequence the model takes (``max_position_embeddings`` in ``config.json``, less the
+    positions RoBERTa-style models skip), read without torch."""
     import json
 
-    config = Path(resolve_model_path(name_or_path)) / "config.json"
+    config_file = Path(resolve_model_path(name_or_path)) / "config.json"
     try:
-        value = json.loads(config.read_text(encoding="utf-8")).get("max_position_embeddings")
+        config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return int(value) if isinstance(value, int) else None
+    value = config.get("max_position_embeddings")
+    if not isinstance(value, int):
+        return None
+    if config.get("model_type") in _POSITIONS_AFTER_PADDING:
+        value -= int(config.get("pad_token_id") or 0) + 1
+    return value
 
 
 def check_sequence_length(name_or_path: str, length: int, flag: str) -> None:

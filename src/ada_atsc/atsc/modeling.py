@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import AdaError
+from ..sequence_template import model_uses_token_types
 from .features import CONFIG_KEY, InputFormat
 
 HEAD_FILE = "aspect_head.safetensors"
@@ -43,7 +44,7 @@ class AspectPoolingClassifier(nn.Module):
         from transformers.modeling_outputs import SequenceClassifierOutput
 
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None and getattr(self.config, "type_vocab_size", 2) > 1:
+        if token_type_ids is not None and model_uses_token_types(self.config):
             inputs["token_type_ids"] = token_type_ids
         states = self.encoder(**inputs).last_hidden_state
         if aspect_mask is None:
