@@ -63,10 +63,23 @@ BASE_SHAPES = {  # the published base checkpoints' shapes (vocabulary, layers, w
 }
 
 
-def family_config(model_type: str):
+SMALL_SHAPES = {  # the smallest published checkpoint of each family that has one smaller than base
+    "bert": dict(BASE_SHAPES["bert"], hidden_size=384, num_hidden_layers=6, intermediate_size=1536),  # all-MiniLM-L6
+    "roberta": dict(BASE_SHAPES["roberta"], num_hidden_layers=6),  # distilroberta-base
+    "deberta-v2": dict(BASE_SHAPES["deberta-v2"], hidden_size=384, num_attention_heads=6,
+                       intermediate_size=1536),  # deberta-v3-xsmall
+    "electra": dict(BASE_SHAPES["electra"], hidden_size=256, num_attention_heads=4, intermediate_size=1024,
+                    embedding_size=128),  # electra-small-discriminator
+}
+
+
+def family_config(model_type: str, size: str = "base"):
     from transformers import AutoConfig
 
-    return AutoConfig.for_model(model_type, **BASE_SHAPES[model_type])
+    shapes = SMALL_SHAPES if size == "small" else BASE_SHAPES
+    if model_type not in shapes:
+        raise SystemExit(f"no published {size} shape for {model_type}")
+    return AutoConfig.for_model(model_type, **shapes[model_type])
 
 
 def bench_family(args) -> dict:
@@ -77,7 +90,7 @@ def bench_family(args) -> dict:
 
     device = args.device
     use_bf16 = bf16_supported(device.startswith("cuda")) if args.precision == "auto" else args.precision == "bf16"
-    config = family_config(args.model_type)
+    config = family_config(args.model_type, args.size)
     batches = make_batches(config, args.batch_size, args.seq_len, args.warmup + args.steps, device)
     for batch in batches:
         del batch["next_sentence_label"]
@@ -100,8 +113,8 @@ def bench_family(args) -> dict:
             times[name].extend(timed(step, [batch], device))
     tokens = args.batch_size * args.seq_len
     result = {
-        "benchmark": "lm_finetune_sparse_head", "model_type": args.model_type, "weights": "random, base size",
-        "shape": BASE_SHAPES[args.model_type], "device": device, "threads": torch.get_num_threads(),
+        "benchmark": "lm_finetune_sparse_head", "model_type": args.model_type, "weights": f"random, {args.size} size",
+        "shape": (SMALL_SHAPES if args.size == "small" else BASE_SHAPES)[args.model_type], "device": device, "threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(), "batch_size": args.batch_size, "seq_len": args.seq_len,
         "precision": "bf16 autocast" if use_bf16 else "fp32", "attention": attn, "steps": args.steps,
     }
@@ -209,7 +222,9 @@ def main() -> None:
                         help="ours: auto = bf16 where it is faster (GPU, AMX CPU), else fp32")
     parser.add_argument("--skip_baseline", action="store_true", help="time ours only (e.g. the GPU run)")
     parser.add_argument("--model_type", choices=sorted(BASE_SHAPES), default=None,
-                        help="measure the sparse head against the dense one for this family (base size, random)")
+                        help="measure the sparse head against the dense one for this family (random weights)")
+    parser.add_argument("--size", choices=["base", "small"], default="base",
+                        help="with --model_type: the base shape, or the family's smallest published one")
     args = parser.parse_args()
     if args.model_type:
         print(json.dumps(bench_family(args), indent=2))

@@ -250,6 +250,9 @@ def load_pretraining_model(path: str, *, with_nsp: bool, seed: int, attn_impleme
         log.warning("model family '%s' has no next-sentence head: training masked LM alone", config.model_type)
         with_nsp = False
     cls = pretraining_class(config, with_nsp=with_nsp, sparse=sparse)
+    if sparse and config.model_type not in MASKED_LM_HEADS:
+        log.info("model family '%s': no sparse masked-LM head here, training with the dense standard head",
+                 config.model_type)
     kwargs = {"attn_implementation": attn_implementation} if _supports_attention(cls, attn_implementation) else {}
     try:
         model, info = cls.from_pretrained(path, output_loading_info=True, **kwargs)
