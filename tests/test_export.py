@@ -164,3 +164,33 @@ def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
     spans, _ = evaluate_extractor(tmp_path / "ate", sentences)
     spans_int8, _ = evaluate_extractor(tmp_path / "ate-int8", sentences)
     assert abs(spans_int8["f1"] - spans["f1"]) <= 0.010
+
+
+def test_a_worker_running_exports_never_loads_pytorch(exported):
+    """Bulk-scoring workers whose models are all exports run on numpy: no PyTorch (~200 MB) in the process,
+    and the same aspects as the PyTorch-loaded process."""
+    import subprocess
+    import sys
+
+    from ada_atsc import AbsaPipeline
+
+    from .conftest import src_env
+
+    texts = ["The food was great. The service was slow!", "Battery life is short but the screen is bright."]
+    script = (
+        "import json, sys\n"
+        "from ada_atsc.bulk import AnalyserSpec\n"
+        f"spec = AnalyserSpec('absa', ({str(exported['extractor'])!r}, {str(exported['classifier'])!r}))\n"
+        f"aspects = spec.build(worker=True)({texts!r})\n"
+        "print(json.dumps({'torch': sys.modules.get('torch') is not None, 'aspects': aspects}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], env=src_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["torch"] is False
+    expected = AbsaPipeline(exported["extractor"], exported["classifier"]).predict(texts)
+    for got, want in zip(result["aspects"], expected):
+        assert [(a["from"], a["to"], a["label"]) for a in got] == [(a["from"], a["to"], a["label"])
+                                                                   for a in want["aspects"]]
+        for a, b in zip(got, want["aspects"]):
+            assert abs(a["probabilities"][a["label"]] - b["probabilities"][b["label"]]) < 1e-5

@@ -22,7 +22,7 @@ from .spans import TAGS, decode_spans
 def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 128, stride: int = 32,
                   batch_size: int = 32) -> list[list[tuple[int, int, float]]]:
     """``(start, end, score)`` spans of each text (each text is encoded whole, in overlapping windows)."""
-    import torch
+    from ..atsc.inference import is_onnx, softmax
 
     if not texts:
         return []
@@ -33,24 +33,35 @@ def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int
                     return_attention_mask=True)
     owners = enc["overflow_to_sample_mapping"]
     keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    pad = tokenizer.pad_token_id or 0
     # per text: word -> (distance from the window edge, tag, probability, span)
     best: list[dict[int, tuple[int, int, float, tuple[int, int]]]] = [{} for _ in texts]
     order = sorted(range(len(owners)), key=lambda i: len(enc["input_ids"][i]))
-    with torch.inference_mode():
-        for at in range(0, len(order), batch_size):
-            rows = order[at : at + batch_size]
-            length = max(len(enc["input_ids"][i]) for i in rows)
-            pad = tokenizer.pad_token_id or 0
-            batch = {k: torch.tensor([list(enc[k][i]) + [pad if k == "input_ids" else 0] * (length - len(enc[k][i]))
-                                      for i in rows], dtype=torch.long, device=device) for k in keys}
-            probs = torch.softmax(model(**batch).logits.float(), dim=-1).cpu().numpy()
-            for row, window in zip(probs, rows):
+
+    def padded(rows: list[int]) -> dict[str, np.ndarray]:
+        length = max(len(enc["input_ids"][i]) for i in rows)
+        return {k: np.asarray([list(enc[k][i]) + [pad if k == "input_ids" else 0] * (length - len(enc[k][i]))
+                               for i in rows], dtype=np.int64) for k in keys}
+
+    batches = [order[at : at + batch_size] for at in range(0, len(order), batch_size)]
+    if is_onnx(model):  # numpy in, numpy out: no PyTorch in this process
+        for rows in batches:
+            for row, window in zip(softmax(model(**padded(rows)).logits), rows):
                 _collect(best[owners[window]], enc, window, row)
-    if was_training:
-        model.train()
+    else:
+        import torch
+
+        device = next(model.parameters()).device
+        was_training = model.training
+        model.eval()
+        with torch.inference_mode():
+            for rows in batches:
+                batch = {k: torch.from_numpy(v).to(device) for k, v in padded(rows).items()}
+                probs = torch.softmax(model(**batch).logits.float(), dim=-1).cpu().numpy()
+                for row, window in zip(probs, rows):
+                    _collect(best[owners[window]], enc, window, row)
+        if was_training:
+            model.train()
     results = []
     for words in best:
         ordered = sorted(words)
@@ -99,7 +110,7 @@ def load_extractor(model_dir: str, device: str | None = None):
         model = OnnxModel(path) if exported else AutoModelForTokenClassification.from_pretrained(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load an extractor: {str(exc).splitlines()[0]}") from exc
-    dev = pick_device("cpu" if exported else device)
+    dev = "cpu" if exported else pick_device(device)
     model.to(dev).eval()
     return model, tokenizer, dev
 

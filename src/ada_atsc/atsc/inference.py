@@ -1,21 +1,36 @@
 """Run a trained classifier over pairs: length-sorted batches, probabilities back in input order.
 
 Shared by ``evaluate``, ``Predictor`` and the test scoring at the end of training, so every number the
-project reports comes from the same code path.
+project reports comes from the same code path. An ONNX export runs on numpy batches: a process that only
+runs exports never imports PyTorch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import torch
 
 from .features import InputFormat, PairCollator, encode_pairs, length_sorted_batches
 
 
-def pick_device(device: str | None = None) -> torch.device:
+def is_onnx(model: Any) -> bool:
+    """Whether ``model`` is an ONNX export (:class:`~ada_atsc.export.OnnxModel`): numpy in, numpy out."""
+    return getattr(model, "backend", None) == "onnxruntime"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float32, stable for large logits."""
+    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def pick_device(device: str | None = None):
     """``device`` if given, else CUDA when available, else CPU; an unusable device is one clear error."""
+    import torch
+
     from ..errors import AdaError
 
     if device:
@@ -29,7 +44,6 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-@torch.inference_mode()
 def predict_proba(
     model,
     tokenizer,
@@ -39,7 +53,7 @@ def predict_proba(
     spans: Sequence[tuple[int, int]] | None = None,
     max_seq_length: int = 128,
     batch_size: int = 64,
-    device: torch.device | None = None,
+    device: Any = None,
 ) -> np.ndarray:
     """Class probabilities, shape ``(n, num_labels)``, in the order of the inputs.
 
@@ -48,17 +62,26 @@ def predict_proba(
     """
     if not sentences:
         return np.zeros((0, model.config.num_labels), dtype=np.float32)
+    features = encode_pairs(tokenizer, sentences, aspects, max_seq_length, spans=spans,
+                            input_format=InputFormat.from_config(model.config))
+    order = length_sorted_batches([len(f["input_ids"]) for f in features], batch_size)
+    out = np.zeros((len(features), model.config.num_labels), dtype=np.float32)
+    if is_onnx(model):
+        collate = PairCollator(tokenizer.pad_token_id or 0, return_tensors="np")
+        for batch_ids in order:
+            out[batch_ids] = softmax(model(**collate([features[i] for i in batch_ids])).logits)
+        return out
+    import torch
+
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    features = encode_pairs(tokenizer, sentences, aspects, max_seq_length, spans=spans,
-                            input_format=InputFormat.from_config(model.config))
     collate = PairCollator(tokenizer.pad_token_id or 0)
-    out = np.zeros((len(features), model.config.num_labels), dtype=np.float32)
-    for batch_ids in length_sorted_batches([len(f["input_ids"]) for f in features], batch_size):
-        batch = {k: v.to(device) for k, v in collate([features[i] for i in batch_ids]).items()}
-        logits = model(**batch).logits.float()
-        out[batch_ids] = torch.softmax(logits, dim=-1).cpu().numpy()
+    with torch.inference_mode():
+        for batch_ids in order:
+            batch = {k: v.to(device) for k, v in collate([features[i] for i in batch_ids]).items()}
+            logits = model(**batch).logits.float()
+            out[batch_ids] = torch.softmax(logits, dim=-1).cpu().numpy()
     if was_training:
         model.train()
     return out
@@ -70,7 +93,6 @@ def load_classifier(model_dir: str, device: str | None = None):
     from ..export import OnnxModel, is_export
     from ..models import load_tokenizer, resolve_model_path
     from .features import check_marker_tokens
-    from .modeling import load_classifier_model
 
     path = resolve_model_path(model_dir)
     tokenizer = load_tokenizer(path)
@@ -80,7 +102,12 @@ def load_classifier(model_dir: str, device: str | None = None):
     hf_logging.disable_progress_bar()  # no "Loading weights" bar each time a Predictor is made
     exported = is_export(path)
     try:
-        model = OnnxModel(path) if exported else load_classifier_model(path)
+        if exported:
+            model = OnnxModel(path)
+        else:
+            from .modeling import load_classifier_model  # PyTorch: only for a PyTorch model
+
+            model = load_classifier_model(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
     finally:
@@ -91,6 +118,6 @@ def load_classifier(model_dir: str, device: str | None = None):
         raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
     if InputFormat.from_config(model.config).aspect_markers:
         check_marker_tokens(tokenizer, path)
-    dev = torch.device("cpu") if exported else pick_device(device)
+    dev = "cpu" if exported else pick_device(device)
     model.to(dev).eval()
     return model, tokenizer, dev

@@ -5,13 +5,19 @@ and :func:`~ada_atsc.ate.extractor.extract_spans`: it has a ``config``, ``eval()
 tensor, so callers find the device) and returns an object with ``.logits`` when called with the batch's
 tensors. So one code path serves both backends, and the loaders pick this one for an export directory.
 
-Threads are set explicitly (``intra_op_num_threads``: the ``threads`` argument, else PyTorch's thread count),
+Threads are set explicitly (``intra_op_num_threads``: the ``threads`` argument, else :func:`default_threads`),
 so several worker processes can each pin their share of the cores.
+
+Nothing here imports PyTorch: called with numpy arrays, a model returns numpy logits, so a process that only
+runs exports (a bulk-scoring worker) never loads PyTorch (about 200 MB per process). Called with PyTorch
+tensors, it returns a PyTorch tensor, as a transformers model would.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,6 +45,23 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def default_threads() -> int:
+    """PyTorch's thread count when PyTorch is loaded (it honours ``torch.set_num_threads``), else
+    ``OMP_NUM_THREADS``, else the cores this process may use."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class _CpuMarker:
+    """What ``next(model.parameters())`` gives for an export: something with ``.device``, no PyTorch needed."""
+
+    device = "cpu"
+
+
 class OnnxModel:
     """An exported classifier or extractor on ONNX Runtime's CPU provider (see the module docstring)."""
 
@@ -47,14 +70,13 @@ class OnnxModel:
     def __init__(self, folder: str | Path, *, threads: int | None = None):
         require_onnx()
         import onnxruntime as ort
-        import torch
         from transformers import AutoConfig
 
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         self.config = AutoConfig.from_pretrained(str(self.folder))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # idle threads sleep instead of spinning: a pipeline holds two sessions (extractor, classifier) whose
@@ -68,7 +90,7 @@ class OnnxModel:
             raise AdaError(f"{self.folder / ONNX_FILE}: cannot load the ONNX graph ({first})") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.training = False
-        self._device_marker = torch.empty(0)
+        self._device_marker = _CpuMarker()
 
     def eval(self) -> OnnxModel:
         return self
@@ -87,13 +109,21 @@ class OnnxModel:
         yield self._device_marker
 
     def __call__(self, **batch) -> SimpleNamespace:
+        """Logits for a batch of numpy arrays (numpy logits) or PyTorch tensors (a PyTorch tensor)."""
         import numpy as np
-        import torch
 
         feeds = {}
+        tensors = False
         for name in self.input_names:
             if name not in batch:
                 raise AdaError(f"{self.folder}: the export needs input '{name}', which the batch lacks")
-            feeds[name] = batch[name].cpu().numpy().astype(np.int64, copy=False)
+            value = batch[name]
+            if not isinstance(value, np.ndarray):  # a PyTorch tensor
+                value, tensors = value.cpu().numpy(), True
+            feeds[name] = value.astype(np.int64, copy=False)
         (logits,) = self.session.run(["logits"], feeds)
-        return SimpleNamespace(logits=torch.from_numpy(logits))
+        if tensors:
+            import torch
+
+            return SimpleNamespace(logits=torch.from_numpy(logits))
+        return SimpleNamespace(logits=logits)
