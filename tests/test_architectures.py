@@ -172,3 +172,27 @@ def test_corpus_to_predictions_end_to_end(model_dir, sentence_dir, tmp_path, cap
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
     for aspect in result["aspects"]:  # offsets point into the original text, whatever the tokenizer
         assert PAIRS[0][0][aspect["from"]:aspect["to"]] == aspect["term"]
+
+
+def test_simple_mode_lays_out_pairs_as_the_tokenizer_and_trains(tmp_path):
+    """``lm-finetune-simple`` on RoBERTa: ``<s> A </s></s> B </s>``, no segment ids, B always the next line
+    (no next-sentence head to learn from), and the run writes a model the Auto classes open."""
+    from transformers import AutoModelForMaskedLM
+
+    from ada_atsc.lm.simple_data import OnTheFlyPairs, read_documents
+
+    model_dir = build_tiny_model("roberta", tmp_path / "roberta")
+    tokenizer = load_tokenizer(str(model_dir))
+    pairs = OnTheFlyPairs(read_documents(HOTELS), tokenizer, max_seq_length=40, epochs=1, seed=0, next_sentence=False)
+    for i in range(len(pairs)):
+        item = pairs[i]
+        ids = item["input_ids"].copy()
+        ids[item["masked_lm_positions"]] = item["masked_lm_ids"]
+        assert ids[0] == tokenizer.cls_token_id and ids[-1] == tokenizer.sep_token_id and len(ids) <= 40
+        assert (ids == tokenizer.sep_token_id).sum() == 3 and not item["token_type_ids"].any()
+        assert item["next_sentence_label"] == 0
+    out = tmp_path / "adapted"
+    assert main(["lm-finetune-simple", "--train_corpus", str(HOTELS), "--bert_model", str(model_dir), "--output_dir",
+                 str(out), "--do_train", "--max_steps", "2", "--train_batch_size", "4", "--max_seq_length", "40",
+                 "--no_progress"]) == 0
+    assert AutoModelForMaskedLM.from_pretrained(out).config.model_type == "roberta"
