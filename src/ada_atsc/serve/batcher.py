@@ -5,16 +5,43 @@ worker thread takes the first waiting job, then, while other requests are in fli
 to ``max_wait_ms`` or until ``max_batch_size`` items are gathered (a lone request does not wait), runs the model once over all their items, and hands every job its own
 slice of the results. Inference never runs on the event loop, so the server keeps accepting requests; one job
 whose items fail never touches the others (each job is run alone after a batch error, to find the culprit).
+
+Batches of ever-changing shapes leave glibc's heap fragmented, so a long-running server's RSS creeps up; at
+most once a second, when the queue is empty, the worker hands freed heap memory back to the system
+(:func:`release_free_memory`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+
+TRIM_INTERVAL_S = 1.0
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to release this way
+        return None
+
+
+def release_free_memory() -> bool:
+    """Return the heap's free pages to the system (glibc ``malloc_trim``); False where there is no such call."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 @dataclass
@@ -74,6 +101,7 @@ class MicroBatcher:
 
     def _work(self) -> None:
         stop = False
+        trimmed = time.perf_counter()
         while not stop:
             first = self.jobs.get()
             if first is None:
@@ -94,6 +122,9 @@ class MicroBatcher:
                         self._fail(job, exc)
             if self.on_batch:
                 self.on_batch(sum(len(job.items) for job in batch), time.perf_counter() - started)
+            if self.jobs.empty() and time.perf_counter() - trimmed > TRIM_INTERVAL_S:
+                release_free_memory()
+                trimmed = time.perf_counter()
 
     @staticmethod
     def _resolve(job: Job, results: list) -> None:
