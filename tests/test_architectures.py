@@ -196,3 +196,40 @@ def test_simple_mode_lays_out_pairs_as_the_tokenizer_and_trains(tmp_path):
                  str(out), "--do_train", "--max_steps", "2", "--train_batch_size", "4", "--max_seq_length", "40",
                  "--no_progress"]) == 0
     assert AutoModelForMaskedLM.from_pretrained(out).config.model_type == "roberta"
+
+
+def test_byte_level_sentences_that_continue_a_document_follow_a_space(tmp_path):
+    """RoBERTa/ModernBERT tokenise a line alone without a leading space; in running text the next sentence's
+    first word has one (``Ġ``), so a packed ``--mlm_only`` stream reads like the text, not ``fair.The staff``."""
+    from ada_atsc.pregenerate.corpus_index import build_index, build_tokenizer_info
+
+    model_dir = build_tiny_model("roberta", tmp_path / "roberta")
+    tokenizer = load_tokenizer(str(model_dir))
+    info = build_tokenizer_info(tokenizer)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The room was fair.\nThe staff was nice.\n\nGood food.\nBad service.\n", encoding="utf-8")
+    build_index(corpus, info, tmp_path / "index", whole_word=True, progress=False)
+    tokens = np.fromfile(tmp_path / "index" / "tokens.bin", dtype=info.token_dtype).astype(np.int64)
+    offsets = np.fromfile(tmp_path / "index" / "sent_off.bin", dtype=np.int64)
+    first = [tokenizer.convert_ids_to_tokens(int(tokens[o])) for o in offsets[:-1]]
+    assert [t.startswith("Ġ") for t in first] == [False, True, False, True]
+    assert tokenizer.decode(tokens[offsets[0]:offsets[2]].tolist()) == "The room was fair. The staff was nice."
+
+
+def test_pair_data_is_refused_for_a_family_without_a_next_sentence_head(tmp_path, capsys):
+    """A tokenizer-only directory hides the family from pregenerate (a warning); lm-finetune then refuses."""
+    import shutil
+
+    model_dir = build_tiny_model("deberta-v2", tmp_path / "deberta")
+    tokenizer_only = tmp_path / "tokenizer"
+    tokenizer_only.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(model_dir / name, tokenizer_only / name)
+    pregen = tmp_path / "pregen"
+    assert main(["pregenerate", "--train_corpus", str(HOTELS), "--bert_model", str(tokenizer_only), "--output_dir",
+                 str(pregen), "--epochs_to_generate", "1", "--max_seq_len", "48", "--no_progress"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "adapted"
+    assert main(["lm-finetune", "--pregenerated_data", str(pregen), "--bert_model", str(model_dir), "--output_dir",
+                 str(out), "--max_steps", "1", "--no_progress"]) == 2
+    assert "--mlm_only" in capsys.readouterr().err and not out.exists()

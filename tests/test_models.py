@@ -47,6 +47,12 @@ def test_an_unreachable_hub_names_the_model_and_the_endpoint(tmp_path):
     assert "\n" not in err and "Traceback" not in err
     assert "acme/absent-model" in err and "http://127.0.0.1:9" in err and "local model directory" in err
     assert not (tmp_path / "out").exists()
+    proc = subprocess.run([sys.executable, "-m", "ada_atsc", "--log_level", "error", "pregenerate", "--bert_model",
+                           "acme/absent-model", "--mlm_only", "--train_corpus", str(REPO / "data" / "corpora" /
+                           "dev_corpus_hotels.txt"), "--output_dir", str(tmp_path / "pregen")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "http://127.0.0.1:9" in proc.stderr and "\n" not in proc.stderr.strip()
+    assert not (tmp_path / "pregen").exists()
 
 
 def test_a_missing_directory_is_not_looked_up_on_the_hub(tmp_path):

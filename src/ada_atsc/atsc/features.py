@@ -57,7 +57,7 @@ class InputFormat:
                    aspect_pooling=bool(saved.get("aspect_pooling", False)))
 
     def describe(self) -> str:
-        parts = ["[CLS] sentence [SEP] aspect [SEP]"]
+        parts = ["sentence-aspect pair in the tokenizer's layout (BERT: [CLS] sentence [SEP] aspect [SEP])"]
         if self.aspect_markers:
             parts.append(f"target marked {ASPECT_START}..{ASPECT_END}")
         if self.aspect_pooling:

@@ -114,4 +114,4 @@ def check_batch_options(batch_size: int, max_seq_length: int) -> None:
     if batch_size < 1:
         raise AdaError(f"--batch_size must be at least 1, got {batch_size}")
     if max_seq_length < 8:
-        raise AdaError(f"--max_seq_length {max_seq_length} is too short for [CLS] sentence [SEP] aspect [SEP]")
+        raise AdaError(f"--max_seq_length {max_seq_length} is too short for a sentence-aspect pair (at least 8)")

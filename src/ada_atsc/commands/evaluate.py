@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..errors import AdaError
-from .arguments import add_output_dir, check_batch_options
+from .arguments import add_model_source, add_output_dir, check_batch_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: a GPU if present)")
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import AdaError
+from .arguments import add_model_source
 
 TRAIN_FLAGS_SET_BY_EXPERIMENT = {"model_name_or_path", "model", "output_dir", "seed", "data_dir", "train_file",
                                  "dev_file", "test_file"}
@@ -25,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cross_domain", action=argparse.BooleanOptionalAction, default=True,
                         help="also score each run on the other datasets' test splits")
     parser.add_argument("--dry_run", action="store_true", help="list the runs and exit")
+    add_model_source(parser)
 
 
 def _mapping(value, flag: str) -> dict[str, object]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .arguments import add_overwrite
+from .arguments import add_model_source, add_overwrite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (14 to 21; default 17)")
     parser.add_argument("--no_optimize", dest="optimize", action="store_false",
                         help="skip ONNX Runtime's transformer optimiser (fused attention, LayerNorm, GELU)")
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

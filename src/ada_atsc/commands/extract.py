@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_text_io_arguments, check_text_io
+from .arguments import add_model_source, add_text_io_arguments, check_text_io
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="an aspect extractor written by 'ada-atsc train --task ate'")
     add_text_io_arguments(parser)
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

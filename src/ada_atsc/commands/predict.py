@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..errors import AdaError
-from .arguments import add_overwrite, check_batch_options, check_output_file
+from .arguments import add_model_source, add_overwrite, check_batch_options, check_output_file
 
 CHUNK = 4096
 """Requests classified together (length-sorted inside); memory stays flat however long the file."""
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--device", default=None)
+    add_model_source(parser)
 
 
 def parse_cli_aspect(value: str) -> str | tuple[int, int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 from .arguments import add_model_source, add_output_dir, add_progress, add_seed
 
@@ -50,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
     from ..pregenerate.pipeline import pregenerate
     from ..pregenerate.recipe import RecipeConfig
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     check_sequence_length(args.bert_model, args.max_seq_len, "--max_seq_len")
     info = load_tokenizer_info(args.bert_model, True if args.do_lower_case else None)
     cfg = RecipeConfig(

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from ..errors import AdaError
-from .arguments import add_output_dir, add_seed, check_batch_options
+from .arguments import add_model_source, add_output_dir, add_seed, check_batch_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--device", default=None)
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from .arguments import add_model_source
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classifier", required=True, help="a classifier directory (PyTorch or ONNX export)")
@@ -22,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_body_bytes", type=int, default=1_000_000, help="request body size")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes (each loads the models and pins its threads to its share of the cores)")
+    add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

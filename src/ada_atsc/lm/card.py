@@ -28,7 +28,7 @@ def write_model_card(path: str | Path, summary: dict) -> None:
     loss = summary.get("final_loss")
     text = f"""---
 library_name: transformers
-tags: [bert, fill-mask, domain-adaptation, ada-atsc]
+tags: [{summary.get("model_type") or "bert"}, fill-mask, domain-adaptation, ada-atsc]
 ---
 
 # Domain-adapted encoder (ada-atsc `lm-finetune`)

@@ -72,7 +72,7 @@ def finetune_simple(train_corpus: str | Path, bert_model: str, options: LMTraini
     check_sequence_length(model_path, max_seq_length, "--max_seq_length")
     tokenizer = load_tokenizer(model_path, do_lower_case=True if do_lower_case else None)
     documents = read_documents(train_corpus)
-    loaded = load_pretraining_model(model_path, with_nsp=True, seed=options.seed)
+    loaded = load_pretraining_model(model_path, with_nsp=None, seed=options.seed)
     dataset = OnTheFlyPairs(documents, tokenizer, max_seq_length=max_seq_length,
                             epochs=num_train_epochs, seed=options.seed, next_sentence=loaded.with_nsp)
     use_cuda = torch.cuda.is_available() and not options.no_cuda

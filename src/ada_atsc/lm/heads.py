@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -185,9 +186,12 @@ def sparse_masked_lm_class(base: type) -> type:
     """The sparse-loss subclass of a family's ``ForMaskedLM`` class (made once per class)."""
     if base is BertForMaskedLM:
         return SparseBertForMaskedLM
-    return type(f"Sparse{base.__name__}", (_SparseMaskedLMMixin, base),
-                {"standard_architecture": base.__name__, "__module__": __name__,
+    name = f"Sparse{base.__name__}"
+    made = type(name, (_SparseMaskedLMMixin, base),
+                {"standard_architecture": base.__name__, "__module__": __name__, "__qualname__": name,
                  "__doc__": f"``{base.__name__}`` whose training loss projects only the masked positions."})
+    setattr(sys.modules[__name__], name, made)  # a module attribute, so the class (and models) pickle
+    return made
 
 
 @dataclass
@@ -229,9 +233,10 @@ def pretraining_class(config: Any, *, with_nsp: bool, sparse: bool = True) -> ty
     return base
 
 
-def load_pretraining_model(path: str, *, with_nsp: bool, seed: int, attn_implementation: str = "sdpa",
+def load_pretraining_model(path: str, *, with_nsp: bool | None, seed: int, attn_implementation: str = "sdpa",
                            sparse: bool = True) -> LoadedModel:
-    """Load ``path`` for masked LM (+ next sentence when ``with_nsp`` and the family has one).
+    """Load ``path`` for masked LM (+ next sentence when ``with_nsp`` and the family has one; ``None``:
+    whenever the family has one).
 
     Every family of :data:`MASKED_LM_HEADS` gets its sparse-head subclass (``sparse=False``: the dense
     standard class, for comparison); others fall back to the dense ``AutoModelForMaskedLM`` class. Heads
@@ -246,9 +251,11 @@ def load_pretraining_model(path: str, *, with_nsp: bool, seed: int, attn_impleme
     except (OSError, ValueError, KeyError) as exc:
         raise AdaError(f"{path}: not a model directory: {str(exc).splitlines()[0]}") from exc
     set_seed(seed)  # the newly initialised heads must be the same for the same seed
-    if with_nsp and not has_next_sentence_head(config.model_type):
-        log.warning("model family '%s' has no next-sentence head: training masked LM alone", config.model_type)
-        with_nsp = False
+    if with_nsp is None:
+        with_nsp = has_next_sentence_head(config.model_type)
+    elif with_nsp and not has_next_sentence_head(config.model_type):
+        raise AdaError(f"{path}: a {config.model_type} model has no next-sentence head, but the data holds "
+                       "next-sentence pairs; pregenerate it again with --mlm_only")
     cls = pretraining_class(config, with_nsp=with_nsp, sparse=sparse)
     if sparse and config.model_type not in MASKED_LM_HEADS:
         log.info("model family '%s': no sparse masked-LM head here, training with the dense standard head",

@@ -404,6 +404,7 @@ def train_language_model(
     trainer.save_model(str(staging))
     summary = {
         "base_model": base_model,
+        "model_type": getattr(getattr(loaded.model, "config", None), "model_type", None),
         "objective": "masked LM + next sentence" if loaded.with_nsp else "masked LM",
         "sparse_mlm_head": loaded.sparse,
         "global_steps": trainer.state.global_step,

@@ -43,6 +43,22 @@ def _step_types(component: dict | None) -> list[str]:
     return [component.get("type", "?")]
 
 
+def _steps(component: dict | None) -> list[dict]:
+    if component is None:
+        return []
+    if component.get("type") == "Sequence":
+        return [c for step in component.get("pretokenizers") or [] for c in _steps(step)]
+    return [component]
+
+
+def needs_space_between_lines(backend_json: str) -> bool:
+    """True for byte-level BPE without a prefix space (RoBERTa, ModernBERT): there a line tokenised alone
+    starts with a word that has no space marker, so a sentence that continues a document is encoded as
+    ``" " + line`` to read as it would in running text (``...fair. Ġthe hotel``, not ``...fair.the hotel``)."""
+    pre = _steps(json.loads(backend_json).get("pre_tokenizer"))
+    return any(step.get("type") == "ByteLevel" and not step.get("add_prefix_space", True) for step in pre)
+
+
 def tokenizer_is_chunk_local(backend_json: str) -> bool:
     """True when tokenising chunk by chunk gives exactly the ids of tokenising the whole line."""
     backend = json.loads(backend_json)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import AdaError
 from ..sequence_template import SequenceTemplate
-from .chunk_cache import ChunkCache, encode_lines, tokenizer_is_chunk_local
+from .chunk_cache import ChunkCache, encode_lines, needs_space_between_lines, tokenizer_is_chunk_local
 from .recipe import LAST_IN_DOCUMENT, SENTENCE_LENGTH_MASK
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,7 @@ class TokeniseJob:
     progress: bool
     in_worker: bool
     chunk_cache: bool
+    space_between_lines: bool = False  # chunk_cache.needs_space_between_lines
 
 
 def _chunk_cache(tokenizer: Any, job: TokeniseJob) -> ChunkCache:
@@ -284,6 +285,10 @@ def tokenise_range(job: TokeniseJob) -> dict:
     def flush(texts: list[str], starts: list[bool]) -> None:
         if not texts:
             return
+        if job.space_between_lines:  # a sentence that continues its document follows a space
+            first = state["carry_boundary"]
+            texts = [text if start or (i == 0 and first) else " " + text
+                     for i, (text, start) in enumerate(zip(texts, starts))]
         if cache is not None:
             ids, cont, lens = cache.encode(texts)
         else:
@@ -451,7 +456,8 @@ def build_index(
     jobs = [
         TokeniseJob(corpus=str(corpus), start=a, end=b, backend_json=info.backend_json, whole_word=whole_word,
                     token_dtype=dtype.str, prefix=str(directory / f"part{i:04d}"), block_bytes=block_bytes,
-                    progress=progress and pool is None, in_worker=pool is not None, chunk_cache=chunk_cache)
+                    progress=progress and pool is None, in_worker=pool is not None, chunk_cache=chunk_cache,
+                    space_between_lines=needs_space_between_lines(info.backend_json))
         for i, (a, b) in enumerate(zip(points[:-1], points[1:]))
     ]
     results = list(pool.imap(tokenise_range, jobs)) if pool is not None and len(jobs) > 1 else [

@@ -47,6 +47,9 @@ def validate(cfg: RecipeConfig, epochs: int, num_workers: int, seed: int,
     if not cfg.mlm_only and template is not None and not template.has_segments and model_type is None:
         raise AdaError("--mlm_only is required: this tokenizer's pair encoding has no segment ids, so its model "
                        "cannot learn next-sentence prediction (add --mlm_only)")
+    if not cfg.mlm_only and model_type is None:
+        log.warning("the model family is unknown (no config.json beside the tokenizer): making next-sentence pairs, "
+                    "which only BERT models can train on (lm-finetune refuses them for others; --mlm_only avoids it)")
     if not 0.0 <= cfg.short_seq_prob <= 1.0:
         raise AdaError(f"--short_seq_prob must be in [0, 1], got {cfg.short_seq_prob}")
     if not 0.0 < cfg.masked_lm_prob <= 1.0:

@@ -172,7 +172,8 @@ def truncate_pairs(
 def plan_packed(
     prng: random.Random, doc_tokens: np.ndarray, max_len: int, short_seq_prob: float
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """--mlm_only: cut the block's token stream (documents joined by [SEP]) into chunks of ``max_len``.
+    """--mlm_only: cut the block's token stream (documents joined by the separator token) into chunks of
+    ``max_len``.
 
     The first chunk has a random length so that epochs cut at different places; with ``short_seq_prob`` a
     chunk gets a random length from 2 up. Returns chunk starts, ends (stream positions) and #short chunks.
