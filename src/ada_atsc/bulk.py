@@ -79,7 +79,11 @@ def _init_worker(spec: AnalyserSpec) -> None:
 
 
 def _analyse(texts: list[str]) -> list[list[dict]]:
-    return _ANALYSER(texts) if texts else []
+    from .memory import release_free_memory
+
+    results = _ANALYSER(texts) if texts else []
+    release_free_memory()  # a worker's heap would otherwise grow over a long run (fragmentation)
+    return results
 
 
 class WorkerPool:

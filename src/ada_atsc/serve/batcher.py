@@ -14,34 +14,15 @@ most once a second, when the queue is empty, the worker hands freed heap memory 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+
+from ..memory import release_free_memory
 
 TRIM_INTERVAL_S = 1.0
-
-
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to release this way
-        return None
-
-
-def release_free_memory() -> bool:
-    """Return the heap's free pages to the system (glibc ``malloc_trim``); False where there is no such call."""
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True
 
 
 @dataclass

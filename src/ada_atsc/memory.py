@@ -1,0 +1,31 @@
+"""Give freed heap memory back to the operating system.
+
+Long runs over batches of ever-changing shapes (a server, a bulk-scoring worker) leave glibc's heap fragmented:
+freed memory stays in the process and its RSS creeps up. ``malloc_trim`` returns the free pages. Measured on
+the server: RSS +19% over 5,000 requests without it, +3% with it (docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from collections.abc import Callable
+from functools import cache
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to release this way
+        return None
+
+
+def release_free_memory() -> bool:
+    """Return the heap's free pages to the system (glibc ``malloc_trim``); False where there is no such call."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
