@@ -79,11 +79,7 @@ def _init_worker(spec: AnalyserSpec) -> None:
 
 
 def _analyse(texts: list[str]) -> list[list[dict]]:
-    from .memory import release_free_memory
-
-    results = _ANALYSER(texts) if texts else []
-    release_free_memory()  # a worker's heap would otherwise grow over a long run (fragmentation)
-    return results
+    return _ANALYSER(texts) if texts else []
 
 
 class WorkerPool:
