@@ -1,8 +1,9 @@
 """Give freed heap memory back to the operating system.
 
-Long runs over batches of ever-changing shapes (a server, a bulk-scoring worker) leave glibc's heap fragmented:
-freed memory stays in the process and its RSS creeps up. ``malloc_trim`` returns the free pages. Measured on
-the server: RSS +19% over 5,000 requests without it, +3% with it (docs/serving.md).
+A server answering batches of ever-changing shapes leaves glibc's heap fragmented: freed memory stays in the
+process and its RSS creeps up. ``malloc_trim`` returns the free pages. Measured on the server: RSS +19% over
+5,000 requests without it, +3% with it (docs/serving.md). In bulk-scoring workers it made no real
+difference (docs/inference.md), so they do not call it.
 """
 
 from __future__ import annotations
