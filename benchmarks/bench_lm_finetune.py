@@ -104,13 +104,7 @@ def bench_family(args) -> dict:
         model = cls(config.__class__.from_dict({**config.to_dict(), "_attn_implementation": attn})).to(device).train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, fused=True)
         variants[name] = make_step(model, optimizer, torch.bfloat16 if use_bf16 else None, device)
-    for step in variants.values():
-        for batch in batches[: args.warmup]:
-            step(batch)
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for batch in batches[args.warmup:]:  # alternate, so both see the same machine load
-        for name, step in variants.items():
-            times[name].extend(timed(step, [batch], device))
+    times = time_alternating(variants, batches, args.warmup, device)
     tokens = args.batch_size * args.seq_len
     result = {
         "benchmark": "lm_finetune_sparse_head", "model_type": args.model_type, "weights": f"random, {args.size} size",
@@ -210,6 +204,19 @@ def timed(step, batches: list[dict], device: str) -> list[float]:
     return times
 
 
+def time_alternating(variants: dict, batches: list[dict], warmup: int, device: str) -> dict[str, list[float]]:
+    """Warm each variant up on the first ``warmup`` batches, then time them in turn on each remaining batch, so
+    every variant sees the same machine load."""
+    for step in variants.values():
+        for batch in batches[:warmup]:
+            step(batch)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for batch in batches[warmup:]:
+        for name, step in variants.items():
+            times[name].extend(timed(step, [batch], device))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model_size", choices=["minilm", "base"], default="minilm")
@@ -251,13 +258,7 @@ def main() -> None:
         plain_opt = torch.optim.AdamW(plain.parameters(), lr=3e-5, weight_decay=0.01)
         variants["plain_fp32"] = make_step(plain, plain_opt, None, device)
 
-    for step in variants.values():
-        for batch in batches[: args.warmup]:
-            step(batch)
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for batch in batches[args.warmup:]:  # alternate, so both see the same machine load
-        for name, step in variants.items():
-            times[name].extend(timed(step, [batch], device))
+    times = time_alternating(variants, batches, args.warmup, device)
 
     peaks = {"bf16": matmul_peak(device, torch.bfloat16), "fp32": matmul_peak(device, torch.float32)}
     peak = max(peaks.values())
