@@ -46,6 +46,7 @@ class AnalyserSpec:
             import sys
 
             os.environ["OMP_NUM_THREADS"] = str(self.threads)  # ONNX Runtime's share (export.default_threads)
+            os.environ["TRANSFORMERS_VERBOSITY"] = "error"  # no "PyTorch was not found" notice: on purpose here
             if "torch" not in sys.modules:
                 sys.modules["torch"] = None  # an import of torch fails fast: transformers then runs without it
         else:
