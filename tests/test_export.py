@@ -168,7 +168,8 @@ def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
 
 def test_a_worker_running_exports_never_loads_pytorch(exported):
     """Bulk-scoring workers whose models are all exports run on numpy: no PyTorch (~200 MB) in the process,
-    and the same aspects as the PyTorch-loaded process."""
+    their sessions run without ONNX Runtime's memory arena (which kept the largest batch ever seen: RSS grew over
+    long runs), and they give the same aspects as the PyTorch-loaded process."""
     import subprocess
     import sys
 
@@ -179,18 +180,41 @@ def test_a_worker_running_exports_never_loads_pytorch(exported):
     texts = ["The food was great. The service was slow!", "Battery life is short but the screen is bright."]
     script = (
         "import json, sys\n"
+        "import onnxruntime as ort\n"
+        "arenas = []\n"
+        "class Recording(ort.InferenceSession):\n"
+        "    def __init__(self, path, options, **kwargs):\n"
+        "        arenas.append(options.enable_cpu_mem_arena)\n"
+        "        super().__init__(path, options, **kwargs)\n"
+        "ort.InferenceSession = Recording\n"
         "from ada_atsc.bulk import AnalyserSpec\n"
         f"spec = AnalyserSpec('absa', ({str(exported['extractor'])!r}, {str(exported['classifier'])!r}))\n"
         f"aspects = spec.build(worker=True)({texts!r})\n"
-        "print(json.dumps({'torch': sys.modules.get('torch') is not None, 'aspects': aspects}))\n"
+        "print(json.dumps({'torch': sys.modules.get('torch') is not None, 'arenas': arenas, 'aspects': aspects}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], env=src_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["torch"] is False
+    assert result["arenas"] == [False, False]  # the extractor's and the classifier's sessions
     expected = AbsaPipeline(exported["extractor"], exported["classifier"]).predict(texts)
     for got, want in zip(result["aspects"], expected):
         assert [(a["from"], a["to"], a["label"]) for a in got] == [(a["from"], a["to"], a["label"])
                                                                    for a in want["aspects"]]
         for a, b in zip(got, want["aspects"]):
             assert abs(a["probabilities"][a["label"]] - b["probabilities"][b["label"]]) < 1e-5
+
+
+def test_models_of_a_long_run_open_their_sessions_without_the_memory_arena(exported):
+    """ONNX Runtime's arena kept room for the largest batch ever seen (RSS grew over a 100,000-line run); the
+    models of a long run skip it, and only inside the ``with`` block."""
+    from ada_atsc.bulk import long_run_models
+    from ada_atsc.export import OnnxModel
+
+    def arena(model: OnnxModel) -> bool:
+        return model.session.get_session_options().enable_cpu_mem_arena
+
+    assert arena(OnnxModel(exported["classifier"]))
+    with long_run_models():
+        assert not arena(OnnxModel(exported["classifier"]))
+    assert arena(OnnxModel(exported["classifier"]))

@@ -5,6 +5,8 @@ interrupted run can resume.
   :class:`AnalyserSpec`, its torch / ONNX Runtime threads pinned to its share of the cores). Batches go out
   as the input streams in, at most ``2 x workers`` batches in flight, and come back in input order: memory
   does not grow with the input.
+* Memory stays flat over hours: the models of a long run load under :func:`long_run_models` (ONNX Runtime
+  without its memory arena) and each batch's freed memory goes back to the system (:func:`releasing`).
 * :class:`ResumableOutput`: the output is written to ``<output>.partial`` and flushed after every batch; it
   becomes ``<output>`` (one rename) only when the run completes. ``resume=True`` keeps the complete records
   of an earlier partial file (a torn last line is cut off) and skips as many input records, so a killed run
@@ -37,7 +39,8 @@ class AnalyserSpec:
     threads: int = 1
 
     def build(self, *, worker: bool = False) -> Callable[[list[str]], list[list[dict]]]:
-        """The function from a batch of texts to each text's aspects.
+        """The function from a batch of texts to each text's aspects, for a long run: its models load under
+        :func:`long_run_models` and it returns each batch's freed memory to the system (:func:`releasing`).
 
         In a ``worker`` process whose models are all ONNX exports, PyTorch is never loaded (about 200 MB less
         per worker): the exports run on numpy, and transformers only loads tokenizers and configs.
@@ -53,6 +56,10 @@ class AnalyserSpec:
             import torch
 
             torch.set_num_threads(self.threads)
+        with long_run_models():
+            return releasing(self._load())
+
+    def _load(self) -> Callable[[list[str]], list[list[dict]]]:
         if self.kind == "absa":
             from .absa.pipeline import AbsaPipeline
 
@@ -74,13 +81,35 @@ class AnalyserSpec:
         return all(is_export(model) for model in self.models)
 
 
+def long_run_models():
+    """A ``with`` block for loading the models of a long stream: their ONNX sessions run without the memory
+    arena, which would keep room for the largest batch ever seen (with it, two int8 workers grew from 1.2 GB
+    to 1.7 GB over 100,000 lines; docs/inference.md). Pair the analyser with :func:`releasing`."""
+    from .export.runtime import memory_arena
+
+    return memory_arena(False)
+
+
+def releasing(analyse: Callable[[list[str]], list[list[dict]]]) -> Callable[[list[str]], list[list[dict]]]:
+    """``analyse`` that returns the batch's freed memory to the system afterwards, so RSS stays flat."""
+    from .memory import release_free_memory
+
+    def analyse_and_release(texts: list[str]) -> list[list[dict]]:
+        try:
+            return analyse(texts) if texts else []
+        finally:
+            release_free_memory()
+
+    return analyse_and_release
+
+
 def _init_worker(spec: AnalyserSpec) -> None:
     global _ANALYSER
     _ANALYSER = spec.build(worker=True)
 
 
 def _analyse(texts: list[str]) -> list[list[dict]]:
-    return _ANALYSER(texts) if texts else []
+    return _ANALYSER(texts)
 
 
 class WorkerPool:

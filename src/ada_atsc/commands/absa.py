@@ -26,14 +26,12 @@ def run(args: argparse.Namespace) -> int:
     check_text_io(args)
     spec = AnalyserSpec("absa", (args.extractor, args.classifier), args.batch_size, args.max_seq_length,
                         default_threads(args.workers))
-    if args.workers > 1:
-        return write_stream(args, None, "aspects", "absa", spec)
-    from ..absa.pipeline import AbsaPipeline
 
-    pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
-                            max_seq_length=args.max_seq_length)
+    def make_analyse():
+        from ..absa.pipeline import AbsaPipeline
 
-    def analyse(texts: list[str]) -> list[list[dict]]:
-        return [result.get("aspects", []) for result in pipeline.predict(texts)]
+        pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
+                                max_seq_length=args.max_seq_length)
+        return lambda texts: [result.get("aspects", []) for result in pipeline.predict(texts)]
 
-    return write_stream(args, analyse, "aspects", "absa")
+    return write_stream(args, make_analyse, "aspects", "absa", spec)

@@ -23,12 +23,13 @@ def run(args: argparse.Namespace) -> int:
     from .streaming import write_stream
 
     check_text_io(args)
-    if args.workers > 1:
-        spec = AnalyserSpec("extract", (args.model,), args.batch_size, args.max_seq_length,
-                            default_threads(args.workers))
-        return write_stream(args, None, "aspects", "extract", spec)
-    from ..ate.extractor import Extractor
+    spec = AnalyserSpec("extract", (args.model,), args.batch_size, args.max_seq_length,
+                        default_threads(args.workers))
 
-    extractor = Extractor(args.model, device=args.device, batch_size=args.batch_size,
-                          max_seq_length=args.max_seq_length)
-    return write_stream(args, extractor.extract, "aspects", "extract")
+    def make_analyse():
+        from ..ate.extractor import Extractor
+
+        return Extractor(args.model, device=args.device, batch_size=args.batch_size,
+                         max_seq_length=args.max_seq_length).extract
+
+    return write_stream(args, make_analyse, "aspects", "extract", spec)
