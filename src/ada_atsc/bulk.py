@@ -19,6 +19,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -81,7 +82,7 @@ class AnalyserSpec:
         return all(is_export(model) for model in self.models)
 
 
-def long_run_models():
+def long_run_models() -> AbstractContextManager[None]:
     """A ``with`` block for loading the models of a long stream: their ONNX sessions run without the memory
     arena, which would keep room for the largest batch ever seen (with it, two int8 workers grew from 1.2 GB
     to 1.7 GB over 100,000 lines; docs/inference.md). Pair the analyser with :func:`releasing`."""
