@@ -5,8 +5,8 @@ interrupted run can resume.
   :class:`AnalyserSpec`, its torch / ONNX Runtime threads pinned to its share of the cores). Batches go out
   as the input streams in, at most ``2 x workers`` batches in flight, and come back in input order: memory
   does not grow with the input.
-* Memory stays flat over hours: the models of a long run load under :func:`long_run_models` (ONNX Runtime
-  without its memory arena) and each batch's freed memory goes back to the system (:func:`releasing`).
+* Memory stays flat over hours: the models of a long run load through :func:`for_long_run` (ONNX Runtime
+  without its memory arena), and each batch's freed memory goes back to the system.
 * :class:`ResumableOutput`: the output is written to ``<output>.partial`` and flushed after every batch; it
   becomes ``<output>`` (one rename) only when the run completes. ``resume=True`` keeps the complete records
   of an earlier partial file (a torn last line is cut off) and skips as many input records, so a killed run
@@ -19,29 +19,48 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
 from .errors import AdaError
 
-_ANALYSER: Callable[[list[str]], list[list[dict]]] | None = None
+Analyse = Callable[[list[str]], list[list[dict]]]  # a batch of texts -> each text's aspects
+
+_ANALYSER: Analyse | None = None
 
 
 @dataclass(frozen=True)
 class AnalyserSpec:
-    """What a worker builds: ``kind`` "absa" (``models`` = extractor, classifier) or "extract" (extractor)."""
+    """What a command or a worker loads: ``kind`` "absa" (``models`` = extractor, classifier) or "extract"
+    (extractor), on ``device`` (workers always run on the CPU)."""
 
     kind: str
     models: tuple[str, ...]
     batch_size: int = 32
     max_seq_length: int = 128
     threads: int = 1
+    device: str | None = "cpu"
 
-    def build(self, *, worker: bool = False) -> Callable[[list[str]], list[list[dict]]]:
-        """The function from a batch of texts to each text's aspects, for a long run: its models load under
-        :func:`long_run_models` and it returns each batch's freed memory to the system (:func:`releasing`).
+    def load(self) -> Analyse:
+        """The analyser, its models loaded in this process as they are."""
+        if self.kind == "absa":
+            from .absa.pipeline import AbsaPipeline
+
+            pipeline = AbsaPipeline(*self.models, device=self.device, batch_size=self.batch_size,
+                                    max_seq_length=self.max_seq_length)
+            return lambda texts: [r.get("aspects", []) for r in pipeline.predict(texts)]
+        if self.kind == "extract":
+            from .ate.extractor import Extractor
+
+            extractor = Extractor(self.models[0], device=self.device, batch_size=self.batch_size,
+                                  max_seq_length=self.max_seq_length)
+            return extractor.extract
+        raise AdaError(f"unknown analyser kind '{self.kind}'")
+
+    def build(self, *, worker: bool = False) -> Analyse:
+        """The analyser of a long run in a worker or a Ray actor: threads pinned to ``threads``, models loaded
+        by :func:`for_long_run`.
 
         In a ``worker`` process whose models are all ONNX exports, PyTorch is never loaded (about 200 MB less
         per worker): the exports run on numpy, and transformers only loads tokenizers and configs.
@@ -57,24 +76,7 @@ class AnalyserSpec:
             import torch
 
             torch.set_num_threads(self.threads)
-        with long_run_models():
-            return releasing(self._load())
-
-    def _load(self) -> Callable[[list[str]], list[list[dict]]]:
-        if self.kind == "absa":
-            from .absa.pipeline import AbsaPipeline
-
-            pipeline = AbsaPipeline(*self.models, device="cpu", batch_size=self.batch_size,
-                                    max_seq_length=self.max_seq_length)
-            return lambda texts: [r.get("aspects", []) for r in pipeline.predict(texts)]
-        if self.kind == "extract":
-            from .ate.extractor import Extractor
-
-            extractor = Extractor(self.models[0], device="cpu", batch_size=self.batch_size,
-                                  max_seq_length=self.max_seq_length)
-            return extractor.extract
-        raise AdaError(f"unknown analyser kind '{self.kind}'")
-
+        return for_long_run(self.load)
 
     def exports_only(self) -> bool:
         from .export import is_export
@@ -82,18 +84,16 @@ class AnalyserSpec:
         return all(is_export(model) for model in self.models)
 
 
-def long_run_models() -> AbstractContextManager[None]:
-    """A ``with`` block for loading the models of a long stream: their ONNX sessions run without the memory
-    arena, which would keep room for the largest batch ever seen (with it, two int8 workers grew from 1.2 GB
-    to 1.7 GB over 100,000 lines; docs/inference.md). Pair the analyser with :func:`releasing`."""
+def for_long_run(load: Callable[[], Analyse]) -> Analyse:
+    """The analyser ``load()`` makes, set up to score a long stream with flat memory: its ONNX sessions open
+    without the memory arena, which would keep room for the largest batch ever seen (with it, two int8 workers
+    grew from 1.2 GB to 1.7 GB over 100,000 lines; docs/inference.md), and each batch's freed memory goes back
+    to the system."""
     from .export.runtime import memory_arena
-
-    return memory_arena(False)
-
-
-def releasing(analyse: Callable[[list[str]], list[list[dict]]]) -> Callable[[list[str]], list[list[dict]]]:
-    """``analyse`` that returns the batch's freed memory to the system afterwards, so RSS stays flat."""
     from .memory import release_free_memory
+
+    with memory_arena(False):
+        analyse = load()
 
     def analyse_and_release(texts: list[str]) -> list[list[dict]]:
         try:
@@ -123,7 +123,7 @@ class WorkerPool:
             raise AdaError(f"--workers must be at least 1, got {workers}")
         self.workers = workers
         context = multiprocessing.get_context("spawn")  # no fork of a process that may hold torch threads
-        self.pool = context.Pool(workers, initializer=_init_worker, initargs=(spec,))
+        self.pool = context.Pool(workers, initializer=_init_worker, initargs=(replace(spec, device="cpu"),))
 
     def map_ordered(self, batches: Iterator[list[str]]) -> Iterator[list[list[dict]]]:
         """Each batch's result, in order; at most ``2 x workers`` batches are read ahead."""

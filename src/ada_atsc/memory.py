@@ -4,7 +4,7 @@ A server answering batches of ever-changing shapes leaves glibc's heap fragmente
 process and its RSS creeps up. ``malloc_trim`` returns the free pages. Measured on the server: RSS +19% over
 5,000 requests without it, +3% with it (docs/serving.md). Bulk-scoring workers call it after each batch; for
 ONNX exports it only helps with ONNX Runtime's memory arena off, which otherwise keeps the memory itself
-(``bulk.long_run_models``; docs/inference.md).
+(``bulk.for_long_run``; docs/inference.md).
 """
 
 from __future__ import annotations

@@ -25,13 +25,5 @@ def run(args: argparse.Namespace) -> int:
 
     check_text_io(args)
     spec = AnalyserSpec("absa", (args.extractor, args.classifier), args.batch_size, args.max_seq_length,
-                        default_threads(args.workers))
-
-    def make_analyse():
-        from ..absa.pipeline import AbsaPipeline
-
-        pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
-                                max_seq_length=args.max_seq_length)
-        return lambda texts: [result.get("aspects", []) for result in pipeline.predict(texts)]
-
-    return write_stream(args, make_analyse, "aspects", "absa", spec)
+                        default_threads(args.workers), device=args.device)
+    return write_stream(args, spec, "aspects", "absa")

@@ -24,12 +24,5 @@ def run(args: argparse.Namespace) -> int:
 
     check_text_io(args)
     spec = AnalyserSpec("extract", (args.model,), args.batch_size, args.max_seq_length,
-                        default_threads(args.workers))
-
-    def make_analyse():
-        from ..ate.extractor import Extractor
-
-        return Extractor(args.model, device=args.device, batch_size=args.batch_size,
-                         max_seq_length=args.max_seq_length).extract
-
-    return write_stream(args, make_analyse, "aspects", "extract", spec)
+                        default_threads(args.workers), device=args.device)
+    return write_stream(args, spec, "aspects", "extract")

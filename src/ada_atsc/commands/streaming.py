@@ -6,30 +6,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
 from ..ate.extract import stream_records
-from ..bulk import AnalyserSpec, ResumableOutput, WorkerPool, long_run_models, releasing, skip
+from ..bulk import AnalyserSpec, ResumableOutput, WorkerPool, for_long_run, skip
 from ..textio import TextRecord, iter_texts
 
 
-def write_stream(args: argparse.Namespace, make_analyse: Callable[[], Callable[[list[str]], list[list[dict]]]],
-                 field: str, command: str, spec: AnalyserSpec) -> int:
-    """Run the analyser ``make_analyse()`` builds (or, with ``--workers N``, N processes built from ``spec``)
-    over ``--text`` or ``--input`` and write JSONL; returns the exit status. A streamed ``--input`` runs under
-    the long-run memory policy (``bulk.long_run_models``, ``bulk.releasing``) in one process as in workers."""
+def write_stream(args: argparse.Namespace, spec: AnalyserSpec, field: str, command: str) -> int:
+    """Run the analyser of ``spec`` (with ``--workers N``, in N processes) over ``--text`` or ``--input`` and
+    write JSONL; returns the exit status. A streamed ``--input`` is a long run in one process as in workers
+    (``bulk.for_long_run``: flat memory)."""
     records: Iterator[TextRecord] = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
     if args.resume and Path(args.output).exists() and not ResumableOutput.partial_of(args.output).exists():
         print(f"ada-atsc {command}: {args.output} is complete already; nothing to resume", file=sys.stderr)
         return 0
     analyse = None  # in this process, the models load before the output is touched: a bad model costs no data
-    if args.workers == 1 and args.input:
-        with long_run_models():
-            analyse = releasing(make_analyse())
-    elif args.workers == 1:
-        analyse = make_analyse()
+    if args.workers == 1:
+        analyse = for_long_run(spec.load) if args.input else spec.load()
     output = ResumableOutput(args.output, resume=args.resume) if args.output else None
     if output and output.done:
         print(f"ada-atsc {command}: resuming after {output.done} record(s) in {output.partial}", file=sys.stderr)
