@@ -29,6 +29,7 @@ test-all: venv
 
 lint: venv
 	$(VENV)/bin/ruff check src tests compat benchmarks scripts
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

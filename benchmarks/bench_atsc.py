@@ -78,7 +78,7 @@ def main() -> None:
 
     from ada_atsc.atsc.datasets import Splits, drop_conflict
     from ada_atsc.data.readers import read_dataset
-    from ada_atsc.models import packaged_minilm_path
+    from ada_atsc.runtime.models import packaged_minilm_path
 
     model = args.model or packaged_minilm_path()
     train_file = REPO / "data/semeval2014/Restaurants_Train_v2.xml"

@@ -30,7 +30,7 @@ CORPORA = [REPO / "data" / "corpora" / "restaurant_reviews_zomato.txt",
 
 def build_input(path: Path, lines: int) -> int:
     """``lines`` non-empty review lines, cycling through the shipped corpora; returns their sentence count."""
-    from ada_atsc.corpus import sentence_offsets
+    from ada_atsc.core.sentences import sentence_offsets
 
     reviews = [line.strip() for corpus in CORPORA for line in corpus.read_text(encoding="utf-8").splitlines()
                if line.strip()]

@@ -45,8 +45,8 @@ def worker(model_dir: str, threads: int) -> dict:
 
     torch.set_num_threads(threads)
     from ada_atsc import Predictor
-    from ada_atsc.atsc.features import LABEL2ID
     from ada_atsc.atsc.metrics import classification_metrics
+    from ada_atsc.core.labels import LABEL2ID
     from ada_atsc.data import read_dataset
 
     pairs = [e for e in read_dataset(REPO / "data/semeval2014/Restaurants_Test_Gold.xml") if e.polarity != "conflict"]

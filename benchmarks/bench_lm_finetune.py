@@ -34,7 +34,7 @@ def build_config(model_size: str):
     from transformers import BertConfig
 
     if model_size == "minilm":
-        from ada_atsc.models import packaged_minilm_path
+        from ada_atsc.runtime.models import packaged_minilm_path
 
         return BertConfig.from_pretrained(packaged_minilm_path()), packaged_minilm_path()
     if model_size == "base":  # BERT-base shape, random weights (no download)
@@ -84,9 +84,9 @@ def family_config(model_type: str, size: str = "base"):
 
 def bench_family(args) -> dict:
     """Dense standard masked-LM class versus our sparse subclass for one family, everything else equal."""
+    from ada_atsc.core.sequence_template import model_uses_token_types
     from ada_atsc.lm.heads import _supports_attention, pretraining_class
     from ada_atsc.lm.training import bf16_supported
-    from ada_atsc.sequence_template import model_uses_token_types
 
     device = args.device
     use_bf16 = bf16_supported(device.startswith("cuda")) if args.precision == "auto" else args.precision == "bf16"

@@ -185,9 +185,9 @@ def baseline_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_l
 
 def ours_child(corpus: str, model: str, out_dir: str, epochs: int, max_seq_len: int, workers: int,
                chunk_cache: bool) -> dict:
-    from ada_atsc.pregenerate.corpus_index import load_tokenizer_info
     from ada_atsc.pregenerate.pipeline import pregenerate
     from ada_atsc.pregenerate.recipe import RecipeConfig
+    from ada_atsc.pregenerate.tokenizer_info import load_tokenizer_info
 
     started = time.perf_counter()
     info = load_tokenizer_info(model, None)
@@ -249,7 +249,7 @@ def main() -> None:
     if args._child:
         child_main(args._child, json.loads(args._args))
         return
-    from ada_atsc.models import packaged_minilm_path
+    from ada_atsc.runtime.models import packaged_minilm_path
 
     model = packaged_minilm_path()
     report: dict = {"machine_cpus": os.cpu_count(), "max_seq_len": args.max_seq_len, "model": "packaged MiniLM "

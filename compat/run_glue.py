@@ -24,7 +24,7 @@ except ImportError:  # a source checkout without `pip install -e .`
 
 def main(argv: list[str] | None = None) -> int:
     from ada_atsc.commands.train import build_parser, paper_defaults, run
-    from ada_atsc.errors import AdaError
+    from ada_atsc.core.errors import AdaError
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")

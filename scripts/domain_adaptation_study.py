@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 from ada_atsc.atsc.evaluate import evaluate_model
-from ada_atsc.atsc.experiment import csv_table, markdown_table, plot_scores, summarise
 from ada_atsc.cli import main as ada_atsc
+from ada_atsc.core.fileio import atomic_open, write_json
 from ada_atsc.data import read_dataset
-from ada_atsc.fileio import atomic_open, write_json
-from ada_atsc.models import packaged_minilm_path
+from ada_atsc.runtime.models import packaged_minilm_path
+from ada_atsc.studies.experiment import csv_table, markdown_table, plot_scores, summarise
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_LM_LR = 1e-4

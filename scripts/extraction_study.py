@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import domain_adaptation_study as adaptation  # noqa: E402
 import robustness_study as robustness  # noqa: E402
 
-from ada_atsc.fileio import atomic_open, write_json  # noqa: E402
-from ada_atsc.models import packaged_minilm_path  # noqa: E402
+from ada_atsc.core.fileio import atomic_open, write_json  # noqa: E402
+from ada_atsc.runtime.models import packaged_minilm_path  # noqa: E402
 
 ENCODERS = ("plain", "adapted-800")
 LM_STEPS = 800

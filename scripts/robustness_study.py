@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 
 from ada_atsc.cli import main as ada_atsc
-from ada_atsc.fileio import atomic_open, write_json
-from ada_atsc.models import packaged_minilm_path
+from ada_atsc.core.fileio import atomic_open, write_json
+from ada_atsc.runtime.models import packaged_minilm_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEMEVAL = {"restaurants": ("Restaurants_Train_v2.xml", "Restaurants_Test_Gold.xml"),

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from ada_atsc.cli import main
-from ada_atsc.models import load_tokenizer
-from ada_atsc.sequence_template import SequenceTemplate, model_uses_token_types
+from ada_atsc.core.sequence_template import SequenceTemplate, model_uses_token_types
+from ada_atsc.runtime.models import load_tokenizer
 
 from .conftest import FAST, REPO
 from .tiny_models import ARCHITECTURES, build_tiny_model
@@ -201,7 +201,8 @@ def test_simple_mode_lays_out_pairs_as_the_tokenizer_and_trains(tmp_path):
 def test_byte_level_sentences_that_continue_a_document_follow_a_space(tmp_path):
     """RoBERTa/ModernBERT tokenise a line alone without a leading space; in running text the next sentence's
     first word has one (``Ġ``), so a packed ``--mlm_only`` stream reads like the text, not ``fair.The staff``."""
-    from ada_atsc.pregenerate.corpus_index import build_index, build_tokenizer_info
+    from ada_atsc.pregenerate.corpus_index import build_index
+    from ada_atsc.pregenerate.tokenizer_info import build_tokenizer_info
 
     model_dir = build_tiny_model("roberta", tmp_path / "roberta")
     tokenizer = load_tokenizer(str(model_dir))

@@ -28,7 +28,7 @@ def test_tags_and_spans_round_trip():
 
 
 def test_first_subword_labels_decode_back_to_the_gold_spans(tiny_bert_dir):
-    from ada_atsc.models import load_tokenizer
+    from ada_atsc.runtime.models import load_tokenizer
 
     tokenizer = load_tokenizer(str(tiny_bert_dir))
     sentences = load_sentence_file(SEMEVAL / "Restaurants_Test_Gold.xml")

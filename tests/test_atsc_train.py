@@ -230,6 +230,7 @@ def test_predict_guards_output_aspects_and_device(trained, tmp_path, capsys):
     assert main([*base, "--overwrite_output_dir"]) == 0
     (record,) = _jsonl(out)  # a string is one aspect, not one per character
     assert (record["aspect"], record["from"], record["to"]) == ("pizza", 6, 11)
+    capsys.readouterr()  # the --input run's progress bar
     import torch
 
     cases = [(["--device", "foo"], "not a device"), (["--batch_size", "0"], "--batch_size must be at least 1")]

@@ -9,15 +9,15 @@ import pytest
 import torch
 
 from ada_atsc.atsc.datasets import check_examples, drop_conflict, load_splits
-from ada_atsc.atsc.experiment import summarise
 from ada_atsc.atsc.features import PairCollator, encode_pairs
 from ada_atsc.atsc.metrics import classification_metrics
 from ada_atsc.atsc.predict import locate_aspect
-from ada_atsc.atsc.selection import BestDevKeeper
 from ada_atsc.atsc.training import resolve_precision
 from ada_atsc.commands.predict import parse_cli_aspect
+from ada_atsc.core.errors import AdaError
 from ada_atsc.data.records import AspectExample
-from ada_atsc.errors import AdaError
+from ada_atsc.studies.experiment import summarise
+from ada_atsc.training.selection import BestDevKeeper
 
 
 def test_metrics_match_hand_computation():
@@ -64,7 +64,7 @@ def test_best_dev_keeper_keeps_weights_of_best_step_not_last():
 
 
 def test_pair_encoding_puts_cls_in_segment_zero(tiny_bert_dir):
-    from ada_atsc.models import load_tokenizer
+    from ada_atsc.runtime.models import load_tokenizer
 
     tok = load_tokenizer(str(tiny_bert_dir))
     (feat,) = encode_pairs(tok, ["the food was great"], ["food"], 128)

@@ -10,14 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ada_atsc.models import packaged_minilm_path
 from ada_atsc.pregenerate.chunk_cache import ChunkCache, tokenizer_is_chunk_local
-from ada_atsc.pregenerate.corpus_index import (
-    build_index,
-    build_tokenizer_info,
-    encode_lines,
-    read_line_blocks,
-)
+from ada_atsc.pregenerate.corpus_index import build_index, encode_lines, read_line_blocks
+from ada_atsc.pregenerate.tokenizer_info import build_tokenizer_info
+from ada_atsc.runtime.models import packaged_minilm_path
 
 # Characters where a naive whitespace split and BERT's normaliser disagree (control characters that BERT
 # deletes but Python splits on, no-break and ideographic spaces, zero-width characters, accents, CJK

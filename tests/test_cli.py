@@ -53,7 +53,7 @@ def test_unknown_config_key_is_an_error(tmp_path, capsys):
 def test_outputs_get_the_users_usual_permissions(tmp_path):
     import os
 
-    from ada_atsc.fileio import staged_output_dir, write_json
+    from ada_atsc.core.fileio import staged_output_dir, write_json
 
     old = os.umask(0o022)
     try:

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from ada_atsc.cli import main
+from ada_atsc.core.errors import AdaError
 from ada_atsc.corpus import clean_text, prepare_corpus, split_sentences
-from ada_atsc.errors import AdaError
 
 from .conftest import DATA, SEMEVAL
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ada_atsc.cli import main
+from ada_atsc.core.errors import AdaError
 from ada_atsc.data import AspectExample, read_dataset, write_dataset
-from ada_atsc.errors import AdaError
 
 from .conftest import SEMEVAL
 

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
+from ada_atsc.core.errors import AdaError
 from ada_atsc.data import read_dataset
-from ada_atsc.errors import AdaError
 
 from .conftest import SEMEVAL
 
@@ -97,7 +97,8 @@ def test_predictor_and_pipeline_take_an_export(exported):
 
 
 def test_bad_exports_fail_with_one_clear_line(exported, classifier_dir, tmp_path):
-    from ada_atsc.export import ExportOptions, OnnxModel, export_model
+    from ada_atsc.export import ExportOptions, export_model
+    from ada_atsc.runtime.onnx import OnnxModel
 
     with pytest.raises(AdaError, match="not an ONNX export"):
         OnnxModel(classifier_dir)
@@ -138,11 +139,12 @@ def test_export_command_writes_a_directory_that_predict_uses(classifier_dir, tmp
 def test_int8_minilm_stays_within_the_accuracy_budget_of_pytorch(tmp_path):
     """MiniLM classifier (150 steps) and extractor (300 steps), exported int8: restaurants test accuracy within
     0.5 points and macro-F1 within 1.0 of PyTorch; extraction span F1 within 1.0. About 6 minutes on 2 cores."""
+    from ada_atsc.ate.evaluate import evaluate_extractor
     from ada_atsc.ate.training import load_sentence_file
-    from ada_atsc.atsc.evaluate import evaluate_extractor, evaluate_model
+    from ada_atsc.atsc.evaluate import evaluate_model
     from ada_atsc.cli import main
     from ada_atsc.export import ExportOptions, export_model
-    from ada_atsc.models import packaged_minilm_path
+    from ada_atsc.runtime.models import packaged_minilm_path
 
     data = tmp_path / "rest"
     assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--output_dir", str(data),
@@ -208,8 +210,8 @@ def test_a_worker_running_exports_never_loads_pytorch(exported):
 def test_models_of_a_long_run_open_their_sessions_without_the_memory_arena(exported):
     """ONNX Runtime's arena kept room for the largest batch ever seen (RSS grew over a 100,000-line run); the
     models of a long run skip it, and only those."""
-    from ada_atsc.bulk import for_long_run
-    from ada_atsc.export import OnnxModel
+    from ada_atsc.runtime.memory import for_long_run
+    from ada_atsc.runtime.onnx import OnnxModel
 
     def arena(model: OnnxModel) -> bool:
         return model.session.get_session_options().enable_cpu_mem_arena

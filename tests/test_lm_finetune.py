@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, TrainerCallback
 
 from ada_atsc.cli import main, parse_args
-from ada_atsc.errors import AdaError
+from ada_atsc.core.errors import AdaError
 
 REPO = Path(__file__).resolve().parents[1]
 HOTELS = REPO / "data" / "corpora" / "dev_corpus_hotels.txt"
@@ -28,7 +28,7 @@ FIELDS = ("input_ids", "lengths", "segment_b_start", "next_sentence_label", "num
 
 
 def _tokenizer(model_dir: Path):
-    from ada_atsc.models import load_tokenizer
+    from ada_atsc.runtime.models import load_tokenizer
 
     return load_tokenizer(str(model_dir))
 

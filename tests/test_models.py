@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ada_atsc.errors import AdaError
-from ada_atsc.models import resolve_model_path
+from ada_atsc.core.errors import AdaError
+from ada_atsc.runtime.models import resolve_model_path
 
 from .conftest import REPO
 

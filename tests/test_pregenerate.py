@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ada_atsc.errors import AdaError
+from ada_atsc.core.errors import AdaError
 from ada_atsc.pregenerate import count_epochs, open_epoch, read_epoch_metrics, tokenizer_fingerprint
-from ada_atsc.pregenerate.corpus_index import build_tokenizer_info
 from ada_atsc.pregenerate.format import BINARY_FIELDS, field_path, metrics_path
 from ada_atsc.pregenerate.pipeline import pregenerate
 from ada_atsc.pregenerate.recipe import RecipeConfig, random_b_sentence_counts, truncate_pairs
+from ada_atsc.pregenerate.tokenizer_info import build_tokenizer_info
 
 WORDS = "the food was great and service slow but staff friendly pizza pasta wine dinner place menu".split()
 ODD = ["zyx", "qwv", "kjh"]  # not in the tiny vocabulary: split into several word pieces

@@ -60,7 +60,7 @@ def test_multi_polarity_subset_is_sentences_with_differing_labels():
 
 
 def test_marked_pairs_separate_two_aspects_of_one_sentence(tiny_bert_dir):
-    from ada_atsc.models import load_tokenizer
+    from ada_atsc.runtime.models import load_tokenizer
 
     tok = load_tokenizer(str(tiny_bert_dir))
     assert add_marker_tokens(tok) == 2 and add_marker_tokens(tok) == 0
@@ -252,7 +252,7 @@ def test_default_recipe_judges_each_aspect_of_a_mixed_sentence(tmp_path):
     """The default recipe (train's defaults, SemEval restaurants + MAMS, 1,600 steps) on MiniLM gets both
     aspects of every sentence above right. About 25 minutes on 2 CPU cores."""
     from ada_atsc import Predictor
-    from ada_atsc.models import packaged_minilm_path
+    from ada_atsc.runtime.models import packaged_minilm_path
 
     data = tmp_path / "rest"
     assert main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Train_v2.xml"), "--output_dir", str(data),

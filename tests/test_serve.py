@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ada_atsc.errors import AdaError
+from ada_atsc.core.errors import AdaError
 
 from .conftest import free_port, src_env, start_server
 

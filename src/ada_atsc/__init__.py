@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import AdaError
+from .core.errors import AdaError
 
 __version__ = "0.1.0"
 __all__ = ["AbsaPipeline", "AdaError", "Extractor", "Predictor", "__version__"]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .commands.arguments import apply_model_source
-from .errors import AdaError
+from .core.errors import AdaError
 
 # command -> (module, one-line help). The order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "absa": ("ada_atsc.commands.absa", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
     "serve": ("ada_atsc.commands.serve", "6. serve: an HTTP API (FastAPI) with micro-batching over the trained models"),
     "export": ("ada_atsc.commands.export", "6. export: a classifier or extractor -> ONNX (fp32 or int8) for fast CPU inference"),
-    "demo": ("ada_atsc.commands.demo", "the whole method on the shipped data and model"),
+    "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
 }
 
 

@@ -18,57 +18,26 @@ import csv
 import gzip
 import hashlib
 import logging
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .errors import AdaError, located
-from .fileio import atomic_open, write_json
+from .core.errors import AdaError, located
+from .core.fileio import atomic_open, write_json
+from .core.sentences import WHITESPACE, clean_text, sentence_offsets, split_sentences  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
 JSON_TEXT_FIELDS = ("text", "reviewText")  # Yelp, Amazon
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_WHITESPACE = re.compile(r"\s+")
 _CHUNK = 512  # reviews per work unit for --num_workers
 
 
 # ------------------------------------------------------------------------------------ cleaning
 
-def clean_text(text: str) -> str:
-    """Drop zero-width and control characters, collapse whitespace (newlines included) to single spaces."""
-    text = text.translate(_ZERO_WIDTH)
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    return _WHITESPACE.sub(" ", text).strip()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Clean ``text`` and split it into non-empty sentences with BlingFire."""
-    import blingfire
-
-    text = clean_text(text)
-    if not text:
-        return []
-    return [s for s in (clean_text(s) for s in blingfire.text_to_sentences(text).split("\n")) if s]
-
-
-def sentence_offsets(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text`` (BlingFire), as offsets into ``text`` itself, so that
-    whatever is found in a sentence can be placed in the original text."""
-    import blingfire
-
-    if not text.strip():
-        return []
-    _, offsets = blingfire.text_to_sentences_and_offsets(text)
-    return [(a, b) for a, b in offsets if text[a:b].strip()]
-
-
 def normalise_for_matching(sentence: str) -> str:
     """The key under which sentences are compared for leakage: lower-cased, whitespace collapsed."""
-    return _WHITESPACE.sub(" ", clean_text(sentence).lower())
+    return WHITESPACE.sub(" ", clean_text(sentence).lower())
 
 
 def _split_chunk(texts: list[tuple[bool, str]]) -> list[tuple[bool, list[str]]]:

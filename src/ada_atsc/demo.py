@@ -18,18 +18,24 @@ Each step runs the same code as its ``ada-atsc`` command (it *is* that command, 
 output atomically, and is skipped when its output is already there, so a second run reuses finished steps.
 ``--scale`` (or the ``DEMO_SCALE`` environment variable) picks the budget: ``small`` fits a 2-core CPU in
 under 20 minutes, ``full`` is the paper's recipe for a GPU, ``tiny`` is for tests.
+
+This module is the ``demo`` command itself (``add_arguments`` / ``run``, as in :mod:`ada_atsc.commands`): it sits
+above :mod:`ada_atsc.cli`, whose commands it calls, so it is not one of the command modules below the CLI.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .cli import main as ada_atsc
-from .errors import AdaError
-from .fileio import atomic_open, write_json
+from .commands.arguments import add_output_dir, add_progress, add_seed
+from .core.errors import AdaError
+from .core.fileio import atomic_open, write_json
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -255,3 +261,26 @@ def example_predictions(model_dir: Path) -> str:
             probs = ", ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
             lines.append(f"    {result['aspect']!r:>16} -> {result['label']:<8} ({probs})")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the command (ada-atsc demo)
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_output_dir(parser, "every file the demo writes goes under here", required=False, default="demo_output",
+                   overwrite=False)
+    parser.add_argument("--scale", choices=sorted(SCALES), default=os.environ.get("DEMO_SCALE", "small"),
+                        help="budget: tiny (tests), small (2-core CPU, < 20 min; default), full (the paper's, GPU)")
+    parser.add_argument("--model", default=None, help="encoder directory (default: the packaged all-MiniLM-L6-v2)")
+    add_seed(parser, default=42, what="every step (data split, pregeneration, training)")
+    add_progress(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .runtime.models import packaged_minilm_path
+
+    if args.scale not in SCALES:
+        raise AdaError(f"unknown demo scale '{args.scale}' (choose from {', '.join(SCALES)})")
+    model = args.model or packaged_minilm_path()
+    table = run_demo(Path(args.output_dir), model, SCALES[args.scale], seed=args.seed, progress=not args.no_progress)
+    print(table)
+    return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 
 CLASSIFIER_CONTEXT_CHARS = 400
 """A sentence longer than this is classified in a window of this many characters around the aspect."""
@@ -66,7 +66,7 @@ class AbsaPipeline:
         import time
 
         from ..ate.extractor import extract_spans
-        from ..corpus import sentence_offsets
+        from ..core.sentences import sentence_offsets
 
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..ate.spans import span_scores
-from ..atsc.features import LABEL2ID
 from ..atsc.metrics import classification_metrics
+from ..core.labels import LABEL2ID
 from ..data.records import SentenceRecord
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AdaError
+from ..core.errors import AdaError
+from ..core.sentences import sentence_offsets
+from ..runtime.backend import is_onnx, open_model, softmax
 from .features import word_offsets
 from .spans import TAGS, decode_spans
 
@@ -22,8 +24,6 @@ from .spans import TAGS, decode_spans
 def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 128, stride: int = 32,
                   batch_size: int = 32) -> list[list[tuple[int, int, float]]]:
     """``(start, end, score)`` spans of each text (each text is encoded whole, in overlapping windows)."""
-    from ..atsc.inference import is_onnx, softmax
-
     if not texts:
         return []
     if stride >= max_seq_length - 4:
@@ -89,11 +89,9 @@ def _collect(words: dict, enc, window: int, probs: np.ndarray) -> None:
 
 def load_extractor(model_dir: str, device: str | None = None):
     """(model, tokenizer, device) of a saved extractor; a clear error for a directory that is not one."""
-    from transformers import AutoConfig, AutoModelForTokenClassification
+    from transformers import AutoConfig
 
-    from ..atsc.inference import pick_device
-    from ..export import OnnxModel, is_export
-    from ..models import load_tokenizer, resolve_model_path
+    from ..runtime.models import resolve_model_path
 
     path = resolve_model_path(model_dir)
     try:
@@ -104,15 +102,13 @@ def load_extractor(model_dir: str, device: str | None = None):
     if tuple(labels) != TAGS:
         kind = "an ATSC classifier" if {"positive", "negative"} <= {x.lower() for x in labels} else "not an extractor"
         raise AdaError(f"{path}: {kind} (labels {labels}); an aspect extractor has the labels {', '.join(TAGS)}")
-    tokenizer = load_tokenizer(path)
-    exported = is_export(path)
-    try:
-        model = OnnxModel(path) if exported else AutoModelForTokenClassification.from_pretrained(path)
-    except (OSError, ValueError) as exc:
-        raise AdaError(f"{path}: cannot load an extractor: {str(exc).splitlines()[0]}") from exc
-    dev = "cpu" if exported else pick_device(device)
-    model.to(dev).eval()
-    return model, tokenizer, dev
+
+    def torch_loader(folder: str):
+        from transformers import AutoModelForTokenClassification
+
+        return AutoModelForTokenClassification.from_pretrained(folder)
+
+    return open_model(path, torch_loader, what="an extractor", device=device)
 
 
 class Extractor:
@@ -135,8 +131,6 @@ class Extractor:
 
         Each text is split into sentences; offsets are into the original text, ``text[from:to] == term``.
         """
-        from ..corpus import sentence_offsets
-
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
         pieces: list[tuple[int, int, int]] = []  # (text index, sentence start, sentence end)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-TAGS = ("O", "B-ASP", "I-ASP")
-"""The extractor's labels, in the order of its ``id2label``."""
+from ..core.labels import EXTRACTION_TAGS as TAGS  # noqa: F401  (the extractor's labels; one home: core.labels)
+
 O, B, I = 0, 1, 2  # noqa: E741  (the tag names of the literature)
 IGNORE_LABEL = -100
 """The label of positions that are not scored (special tokens, a word's later sub-words)."""

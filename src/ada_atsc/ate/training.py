@@ -12,17 +12,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..core.errors import AdaError
 from ..data.readers import read_sentences
 from ..data.records import SentenceRecord, resolve_span_overlaps
-from ..errors import AdaError
-from ..fine_tune import Splits, fine_tune
+from ..runtime.model_dir import TASK_CONFIG_KEY
+from ..training.fine_tune import Splits, fine_tune
+from ..training.splits import as_paths, drop_held_out, test_set_name
 from .spans import IGNORE_LABEL, TAGS, decode_spans, span_scores
 
 logger = logging.getLogger(__name__)
 
 SENTENCE_FILES = {"train": "train.sentences.jsonl", "train_split": "train_split.sentences.jsonl",
                   "dev": "dev.sentences.jsonl", "test": "test.sentences.jsonl"}
-TASK_CONFIG_KEY = "ada_atsc_task"
 
 
 def load_sentence_file(path: str | Path) -> list[SentenceRecord]:
@@ -38,9 +39,7 @@ def load_sentence_file(path: str | Path) -> list[SentenceRecord]:
 
 def load_sentence_splits(data_dir, train_file, dev_file, test_file, *, use_dev: bool, need_test: bool) -> Splits:
     """The sentence-level splits of a run; training never shares a sentence with dev or a test set."""
-    from ..atsc.datasets import _as_paths, drop_held_out, test_set_name
-
-    files = {"train": _as_paths(train_file), "dev": _as_paths(dev_file), "test": _as_paths(test_file)}
+    files = {"train": as_paths(train_file), "dev": as_paths(dev_file), "test": as_paths(test_file)}
     if data_dir:
         folder = Path(data_dir)
         if not folder.is_dir():
@@ -91,7 +90,7 @@ def score_sentences(model, tokenizer, sentences: list[SentenceRecord], max_seq_l
 
 
 class ATETask:
-    """Aspect term extraction for :func:`ada_atsc.fine_tune.fine_tune`."""
+    """Aspect term extraction for :func:`ada_atsc.training.fine_tune.fine_tune`."""
 
     name = "ate"
     selection_metric = "f1"
@@ -108,7 +107,7 @@ class ATETask:
     def build(self, options):
         from transformers import AutoConfig, AutoModelForTokenClassification
 
-        from ..models import load_tokenizer, resolve_model_path
+        from ..runtime.models import load_tokenizer, resolve_model_path
 
         model_path = resolve_model_path(options.model_name_or_path, cache_dir=options.cache_dir)
         tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)

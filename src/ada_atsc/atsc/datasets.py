@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
+from ..core.errors import AdaError
 from ..data.readers import read_dataset
 from ..data.records import ATSC_LABELS, POLARITIES, AspectExample
-from ..errors import AdaError
-from ..fine_tune import Splits
+from ..training.fine_tune import Splits
+from ..training.splits import Files, as_paths, drop_held_out, test_set_name  # noqa: F401  (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -84,22 +84,6 @@ def find_split(data_dir: Path, split: str) -> Path | None:
     return next((data_dir / n for n in _SPLIT_NAMES[split] if (data_dir / n).is_file()), None)
 
 
-Files = str | Path | Sequence[str | Path] | None
-
-
-def _as_paths(value: Files) -> list[Path]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, (str, Path)):
-        return [Path(value)]
-    return [Path(v) for v in value]
-
-
-def test_set_name(path: Path) -> str:
-    """How a test file is named in results: ``<folder>/<file stem>`` (``mams/test``)."""
-    return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
-
-
 def resolve_split_files(
     data_dir: str | None, train_file: Files, dev_file: Files, test_file: Files, use_dev: bool
 ) -> dict[str, list[Path]]:
@@ -119,8 +103,8 @@ def resolve_split_files(
         if not files["train"]:
             raise AdaError(f"{folder}: no train.jsonl/train.xml (make it with 'ada-atsc prepare-semeval')")
     for role, given in (("train", train_file), ("dev", dev_file), ("test", test_file)):
-        if _as_paths(given):
-            files[role] = _as_paths(given)
+        if as_paths(given):
+            files[role] = as_paths(given)
     if not files["train"]:
         raise AdaError("no training data: pass --data_dir or --train_file")
     if use_dev and not files["dev"]:
@@ -157,25 +141,6 @@ def load_splits(
     sources = {role: _names(paths) for role, paths in files.items() if paths}
     more = dict(list(tests.items())[1:])
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
-
-
-def drop_held_out(train: list, dev: list | None, tests: dict[str, list], source: str) -> list:
-    """``train`` without the items (pairs or sentences) whose sentence is in the dev split or a test set."""
-    held_out = [("dev split", dev or [])] + [(f"test set {name}", items) for name, items in tests.items()]
-    for role, items in held_out:
-        seen = {sentence_key(item.sentence) for item in items}
-        before = len(train)
-        train = [item for item in train if sentence_key(item.sentence) not in seen]
-        if len(train) < before:
-            logger.warning("removed %d training item(s) whose sentence is in the %s", before - len(train), role)
-    if not train:
-        raise AdaError(f"{source}: every training sentence is also in the dev or test data")
-    return train
-
-
-def sentence_key(sentence: str) -> str:
-    """Sentences compared across files ignore case and spacing (MAMS and SemEval-2014 share some)."""
-    return " ".join(sentence.lower().split())
 
 
 def _names(paths: list[Path]) -> str:

@@ -25,11 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from ..data.records import ATSC_LABELS, AspectExample
-from ..errors import AdaError
-
-LABEL2ID = {label: i for i, label in enumerate(ATSC_LABELS)}
-ID2LABEL = dict(enumerate(ATSC_LABELS))
+from ..core.errors import AdaError
+from ..core.labels import ID2LABEL, LABEL2ID  # noqa: F401  (re-exported: the model config's label maps)
+from ..data.records import AspectExample
 
 ASPECT_START, ASPECT_END = "[ASP]", "[/ASP]"
 """The marker tokens put around the target span when ``aspect_markers`` is on."""
@@ -202,9 +200,3 @@ class PairCollator:
         if "labels" in features[0]:
             batch["labels"] = as_tensor([f["labels"] for f in features])
         return batch
-
-
-def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Index batches of similar length (for inference; the caller restores the original order)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

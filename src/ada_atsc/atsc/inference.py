@@ -12,36 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from .features import InputFormat, PairCollator, encode_pairs, length_sorted_batches
-
-
-def is_onnx(model: Any) -> bool:
-    """Whether ``model`` is an ONNX export (:class:`~ada_atsc.export.OnnxModel`): numpy in, numpy out."""
-    return getattr(model, "backend", None) == "onnxruntime"
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float32, stable for large logits."""
-    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def pick_device(device: str | None = None):
-    """``device`` if given, else CUDA when available, else CPU; an unusable device is one clear error."""
-    import torch
-
-    from ..errors import AdaError
-
-    if device:
-        try:
-            chosen = torch.device(device)
-        except RuntimeError:
-            raise AdaError(f"--device {device}: not a device name (cpu, cuda, cuda:1, ...)") from None
-        if chosen.type == "cuda" and not torch.cuda.is_available():
-            raise AdaError(f"--device {device}: no CUDA GPU is available to this PyTorch build")
-        return chosen
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from ..core.errors import AdaError
+from ..core.labels import ATSC_LABELS
+from ..runtime.backend import is_onnx, open_model, pick_device, softmax  # noqa: F401  (pick_device: re-exported)
+from ..runtime.batching import length_sorted_batches
+from .features import InputFormat, PairCollator, encode_pairs
 
 
 def predict_proba(
@@ -89,35 +64,21 @@ def predict_proba(
 
 def load_classifier(model_dir: str, device: str | None = None):
     """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one."""
-    from ..errors import AdaError
-    from ..export import OnnxModel, is_export
-    from ..models import load_tokenizer, resolve_model_path
+    from ..runtime.models import resolve_model_path
     from .features import check_marker_tokens
 
     path = resolve_model_path(model_dir)
-    tokenizer = load_tokenizer(path)
-    from transformers.utils import logging as hf_logging
 
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar each time a Predictor is made
-    exported = is_export(path)
-    try:
-        if exported:
-            model = OnnxModel(path)
-        else:
-            from .modeling import load_classifier_model  # PyTorch: only for a PyTorch model
+    def torch_loader(folder: str):
+        from .modeling import load_classifier_model  # PyTorch: only for a PyTorch model
 
-            model = load_classifier_model(path)
-    except (OSError, ValueError) as exc:
-        raise AdaError(f"{path}: cannot load a classifier: {str(exc).splitlines()[0]}") from exc
-    finally:
-        if bars_were_on:
-            hf_logging.enable_progress_bar()
-    labels = {str(v).lower() for v in model.config.id2label.values()}
-    if not {"positive", "negative", "neutral"} <= labels:
-        raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
-    if InputFormat.from_config(model.config).aspect_markers:
-        check_marker_tokens(tokenizer, path)
-    dev = "cpu" if exported else pick_device(device)
-    model.to(dev).eval()
-    return model, tokenizer, dev
+        return load_classifier_model(folder)
+
+    def check(model, tokenizer) -> None:
+        labels = {str(v).lower() for v in model.config.id2label.values()}
+        if not set(ATSC_LABELS) <= labels:
+            raise AdaError(f"{path}: not an ATSC classifier (id2label is {model.config.id2label})")
+        if InputFormat.from_config(model.config).aspect_markers:
+            check_marker_tokens(tokenizer, path)
+
+    return open_model(path, torch_loader, what="a classifier", device=device, check=check)

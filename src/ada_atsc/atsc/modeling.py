@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import AdaError
-from ..sequence_template import model_uses_token_types
+from ..core.errors import AdaError
+from ..core.sequence_template import model_uses_token_types
 from .features import CONFIG_KEY, InputFormat
 
 HEAD_FILE = "aspect_head.safetensors"

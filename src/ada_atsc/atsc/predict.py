@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 
 Aspect = str | tuple[int, int] | list | dict
 
@@ -173,8 +173,10 @@ def _aspects_of(request: dict) -> list[Aspect]:
     raise AdaError("no 'aspect', 'aspects' or 'from'/'to'")
 
 
-def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
-    """One output record per (sentence, aspect), in input order; errors are records with an ``error`` field."""
+def predict_request_groups(predictor: Predictor, requests: list[dict]) -> list[list[dict]]:
+    """Each request's output records, one per (sentence, aspect), in input order; a request that cannot be
+    classified gets one record with an ``error`` field. The pairs of all requests are classified together
+    (length-sorted batches)."""
     slots: list[list[dict]] = []
     texts, aspects, owners = [], [], []
     for req in requests:
@@ -197,4 +199,9 @@ def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
     results = predictor.predict(texts, aspects) if texts else []
     for (slot, base), sentence, row in zip(owners, texts, results):
         slots[slot] = [{**base, "sentence": sentence, **entry} for entry in row]
-    return [record for slot in slots for record in slot]
+    return slots
+
+
+def predict_requests(predictor: Predictor, requests: list[dict]) -> list[dict]:
+    """One output record per (sentence, aspect), in input order; errors are records with an ``error`` field."""
+    return [record for group in predict_request_groups(predictor, requests) for record in group]

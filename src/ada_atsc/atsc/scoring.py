@@ -6,8 +6,8 @@ from one code path.
 
 from __future__ import annotations
 
+from ..core.labels import LABEL2ID
 from ..data.records import ATSC_LABELS, AspectExample
-from .features import LABEL2ID
 from .metrics import scores_with_subsets
 
 

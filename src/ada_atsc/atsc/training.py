@@ -1,4 +1,4 @@
-"""ATSC training: the classification task for the shared training core (:mod:`ada_atsc.fine_tune`).
+"""ATSC training: the classification task for the shared training core (:mod:`ada_atsc.training.fine_tune`).
 
 What is ATSC's here: the pair data (:mod:`.datasets`), the classifier and its input format (aspect markers,
 aspect pooling: :mod:`.features`, :mod:`.modeling`), contrast augmentation of the training split
@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..core.errors import AdaError
 from ..data.records import ATSC_LABELS
-from ..errors import AdaError
-from ..fine_tune import Splits, fine_tune, resolve_precision  # noqa: F401  (resolve_precision: public here too)
+from ..training.fine_tune import Splits, fine_tune, resolve_precision  # noqa: F401  (resolve_precision: public here too)
 from .features import InputFormat
 from .metrics import classification_metrics, flat_scores
 from .options import ClassifierTrainingOptions
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 class ATSCTask:
-    """Aspect-target sentiment classification for :func:`ada_atsc.fine_tune.fine_tune`."""
+    """Aspect-target sentiment classification for :func:`ada_atsc.training.fine_tune.fine_tune`."""
 
     name = "atsc"
     selection_metric = "macro_f1"
@@ -109,8 +109,9 @@ def results_txt(results: dict) -> str:
 def _load_model_and_tokenizer(options: ClassifierTrainingOptions, input_format: InputFormat):
     from transformers import AutoConfig
 
-    from ..models import load_tokenizer, resolve_model_path
-    from .features import ID2LABEL, LABEL2ID, add_marker_tokens
+    from ..core.labels import ID2LABEL, LABEL2ID
+    from ..runtime.models import load_tokenizer, resolve_model_path
+    from .features import add_marker_tokens
     from .modeling import new_classifier
 
     model_path = resolve_model_path(options.model_name_or_path, cache_dir=options.cache_dir)

@@ -20,10 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bulk import AnalyserSpec, default_threads
-    from .streaming import write_stream
+    from .streaming import run_text_stream
 
     check_text_io(args)
-    spec = AnalyserSpec("absa", (args.extractor, args.classifier), args.batch_size, args.max_seq_length,
-                        default_threads(args.workers), device=args.device)
-    return write_stream(args, spec, "aspects", "absa")
+    return run_text_stream(args, "absa", (args.extractor, args.classifier))

@@ -8,7 +8,10 @@
 * ``--no_progress`` (alias ``--disable_tqdm``, the Hugging Face name): no progress bars; ``args.no_progress``.
 * ``--cache_dir`` / ``--offline``: where hub models are cached and whether they may be downloaded
   (:func:`add_model_source`); applied once for the whole process by :func:`apply_model_source`.
-* the text input/output flags of ``extract`` and ``absa`` (:func:`add_text_io_arguments`).
+* ``--batch_size`` / ``--max_seq_length`` / ``--device`` of every command that runs a trained model
+  (:func:`add_inference_arguments`).
+* the text input/output flags of ``extract`` and ``absa`` (:func:`add_text_io_arguments`), and the streaming
+  flags ``--workers`` / ``--resume`` of every file command (:func:`add_stream_arguments`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 
 OVERWRITE_HELP = "replace an existing output (without it, an output that is already there stops the command)"
 
@@ -65,15 +68,18 @@ def apply_model_source(args: argparse.Namespace) -> None:
         os.environ["HF_HUB_CACHE"] = str(Path(args.cache_dir).expanduser())
 
 
-def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:
-    """The input/output flags of ``extract`` and ``absa``."""
-    parser.add_argument("--text", help="one text (a sentence or a whole review)")
-    parser.add_argument("--input", help=".txt (a text a line), .jsonl ('text' field) or .csv ('text' column)")
-    parser.add_argument("--output", help="JSONL file to write (default: standard output)")
-    add_overwrite(parser)
-    parser.add_argument("--batch_size", type=int, default=32, help="texts per batch")
-    parser.add_argument("--max_seq_length", type=int, default=128, help="tokens per window (longer sentences: windows)")
-    parser.add_argument("--device", default=None)
+def add_inference_arguments(parser, *, batch_size: int = 64, batch_help: str = "items per batch",
+                            length_help: str = "tokens per sequence (longer ones are truncated)") -> None:
+    """``--batch_size``, ``--max_seq_length`` and ``--device``: how every command that runs a trained model
+    batches and where it runs (checked by :func:`check_batch_options`)."""
+    parser.add_argument("--batch_size", type=int, default=batch_size, help=f"{batch_help} (default {batch_size})")
+    parser.add_argument("--max_seq_length", type=int, default=128, help=f"{length_help} (default 128)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: a GPU if present)")
+
+
+def add_stream_arguments(parser) -> None:
+    """``--workers``, ``--resume`` and the progress switch of the file commands (``absa``, ``extract``,
+    ``predict``), which stream ``--input`` through :mod:`ada_atsc.bulk`."""
     parser.add_argument("--workers", type=int, default=1,
                         help="processes for --input (each loads the models once; CPU); output stays in input order")
     parser.add_argument("--resume", action="store_true",
@@ -82,9 +88,20 @@ def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:
     add_progress(parser)
 
 
+def add_text_io_arguments(parser: argparse.ArgumentParser) -> None:
+    """The input/output flags of ``extract`` and ``absa``."""
+    parser.add_argument("--text", help="one text (a sentence or a whole review)")
+    parser.add_argument("--input", help=".txt (a text a line), .jsonl ('text' field) or .csv ('text' column)")
+    parser.add_argument("--output", help="JSONL file to write (default: standard output)")
+    add_overwrite(parser)
+    add_inference_arguments(parser, batch_size=32, batch_help="texts per batch",
+                            length_help="tokens per window (longer sentences: windows)")
+    add_stream_arguments(parser)
+
+
 def check_text_io(args: argparse.Namespace) -> None:
     """One clear line for a wrong combination of the text flags, before any model is loaded."""
-    from ..textio import check_text_file
+    from ..core.textio import check_text_file
 
     if bool(args.text) == bool(args.input):
         raise AdaError("give either --text or --input FILE")
@@ -92,11 +109,16 @@ def check_text_io(args: argparse.Namespace) -> None:
         raise AdaError("--text is empty")
     if args.input:
         check_text_file(args.input)
-    check_output_file(args.output, args.overwrite_output_dir or args.resume)  # --resume: see write_stream
+    check_stream_options(args)
     if args.batch_size < 1:
         raise AdaError(f"--batch_size must be at least 1, got {args.batch_size}")
     if args.max_seq_length < 16:
         raise AdaError(f"--max_seq_length {args.max_seq_length} is too short (at least 16)")
+
+
+def check_stream_options(args: argparse.Namespace) -> None:
+    """``--output`` (refused if it exists, unless overwriting or resuming it), ``--workers`` and ``--resume``."""
+    check_output_file(args.output, args.overwrite_output_dir or args.resume)  # --resume: see bulk.run.run_stream
     if args.workers < 1:
         raise AdaError(f"--workers must be at least 1, got {args.workers}")
     if (args.workers > 1 or args.resume) and not (args.input and args.output):

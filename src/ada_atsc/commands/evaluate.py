@@ -7,8 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import AdaError
-from .arguments import add_model_source, add_output_dir, check_batch_options
+from ..core.errors import AdaError
+from .arguments import add_inference_arguments, add_model_source, add_output_dir, check_batch_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,15 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="labeled data: JSONL, CSV, SemEval/MAMS XML; several files are scored one by one "
                              "(e.g. rest/test.jsonl data/mams/test.xml)")
     add_output_dir(parser, "write eval_results.json and predictions.jsonl here (otherwise only print)", required=False)
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: a GPU if present)")
+    add_inference_arguments(parser, batch_size=64, batch_help="pairs or sentences per batch")
     add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atsc.evaluate import model_kind
-    from ..fileio import check_output_dir
+    from ..core.fileio import check_output_dir
+    from ..runtime.model_dir import model_kind
 
     check_batch_options(args.batch_size, args.max_seq_length)
     if args.output_dir:
@@ -47,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_classifier(args: argparse.Namespace, files: list[str]) -> int:
     """Accuracy, macro-F1 and the multi-polarity subset per file."""
-    from ..atsc.datasets import load_labeled, test_set_name
-    from ..atsc.evaluate import evaluate_model, write_evaluation
+    from ..atsc.datasets import load_labeled
+    from ..atsc.evaluate import evaluate_model
+    from ..training.evaluation import write_evaluation
+    from ..training.splits import test_set_name
 
     datasets = {test_set_name(Path(f)): (f, load_labeled(f)) for f in files}  # every file checked first
     if len(datasets) < len(files):
@@ -74,9 +74,10 @@ def _run_classifier(args: argparse.Namespace, files: list[str]) -> int:
 
 def _run_extractor(args: argparse.Namespace, files: list[str]) -> int:
     """An aspect extractor: exact-span scores per file (sentence-level data or any reader's)."""
+    from ..ate.evaluate import evaluate_extractor
     from ..ate.training import load_sentence_file
-    from ..atsc.datasets import test_set_name
-    from ..atsc.evaluate import evaluate_extractor, write_evaluation
+    from ..training.evaluation import write_evaluation
+    from ..training.splits import test_set_name
 
     datasets = {test_set_name(Path(f)): (f, load_sentence_file(f)) for f in files}
     scored, predictions = {}, {}
@@ -98,8 +99,9 @@ def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
     from ..absa.pipeline import AbsaPipeline
     from ..absa.scores import evaluate_pipeline
     from ..ate.training import load_sentence_file
-    from ..atsc.datasets import test_set_name
-    from ..atsc.evaluate import model_kind, write_evaluation
+    from ..runtime.model_dir import model_kind
+    from ..training.evaluation import write_evaluation
+    from ..training.splits import test_set_name
 
     if model_kind(args.extractor) != "ate":
         raise AdaError(f"{args.extractor}: --extractor is not an aspect extractor (train one with --task ate)")

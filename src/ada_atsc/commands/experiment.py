@@ -1,4 +1,4 @@
-"""``ada-atsc experiment``: models x datasets x seeds, mean +- std table (see :mod:`ada_atsc.atsc.experiment` for
+"""``ada-atsc experiment``: models x datasets x seeds, mean +- std table (see :mod:`ada_atsc.studies.experiment` for
 the grid, its config file and its outputs). Prints the table; ``--dry_run`` lists the runs instead."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 from .arguments import add_model_source
 
 TRAIN_FLAGS_SET_BY_EXPERIMENT = {"model_name_or_path", "model", "output_dir", "seed", "data_dir", "train_file",
@@ -61,7 +61,7 @@ def _train_argv(train: dict) -> list[str]:
 def train_settings(train) -> dict[str, object]:
     """The grid's ``train`` settings (flags under any of their spellings) as training option values, parsed and
     checked by ``train``'s own parser, so a run gets exactly what ``ada-atsc train`` would."""
-    from ..atsc.experiment import SET_BY_EXPERIMENT
+    from ..studies.experiment import SET_BY_EXPERIMENT
     from .train import build_parser, training_options
 
     train = train if isinstance(train, dict) else _mapping(train or [], "train")
@@ -73,7 +73,7 @@ def train_settings(train) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atsc.experiment import markdown_table, plan_runs, run_experiment
+    from ..studies.experiment import markdown_table, plan_runs, run_experiment
 
     if not args.output_dir:
         raise AdaError("--output_dir is required (in the config or on the command line)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 from .lm_options import add_training_arguments, training_options
 
 

@@ -1,17 +1,24 @@
 """``ada-atsc predict``: classify aspects in new sentences (``--text`` with ``--aspect``, or an ``--input`` file);
-JSONL records, one per (sentence, aspect), to ``--output`` or standard output (see :mod:`ada_atsc.atsc.predict`)."""
+JSONL records, one per (sentence, aspect), to ``--output`` or standard output (see :mod:`ada_atsc.atsc.predict`).
+
+An ``--input`` file streams through :mod:`ada_atsc.bulk` like ``absa`` and ``extract``: ``--workers N``
+processes, ``--resume`` after a kill, a progress bar."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import sys
-from itertools import islice
 from pathlib import Path
 
-from ..errors import AdaError
-from .arguments import add_model_source, add_overwrite, check_batch_options, check_output_file
+from ..core.errors import AdaError
+from .arguments import (
+    add_inference_arguments,
+    add_model_source,
+    add_overwrite,
+    add_stream_arguments,
+    check_batch_options,
+    check_stream_options,
+)
 
 CHUNK = 4096
 """Requests classified together (length-sorted inside); memory stays flat however long the file."""
@@ -25,9 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", help="JSONL or CSV with 'sentence' and 'aspect' (or 'from'/'to', or 'aspects')")
     parser.add_argument("--output", help="JSONL file to write (default: standard output)")
     add_overwrite(parser)
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--device", default=None)
+    add_inference_arguments(parser, batch_size=64, batch_help="pairs per batch")
+    add_stream_arguments(parser)
     add_model_source(parser)
 
 
@@ -40,31 +46,30 @@ def parse_cli_aspect(value: str) -> str | tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atsc.predict import Predictor, predict_requests, read_requests
-    from ..fileio import atomic_open
+    from ..atsc.predict import read_requests
+    from ..bulk import AnalyserSpec, default_threads
+    from ..bulk.run import run_stream
+    from ..bulk.stream import stream_requests
+    from .streaming import stream_job
 
     if bool(args.text) == bool(args.input):
         raise AdaError("give either --text (with --aspect) or --input FILE")
     if args.text and not args.aspect:
         raise AdaError("--text needs at least one --aspect")
     check_batch_options(args.batch_size, args.max_seq_length)
-    check_output_file(args.output, args.overwrite_output_dir)
+    check_stream_options(args)
+    if args.input and not Path(args.input).is_file():
+        raise AdaError(f"{args.input}: file not found")
     if args.input and Path(args.input).suffix.lower() not in (".jsonl", ".json", ".csv"):
         raise AdaError(f"{args.input}: expected a .jsonl or .csv file of sentences and aspects")
     if args.text:
         requests = iter([{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}])
     else:
         requests = read_requests(Path(args.input))
-    predictor = Predictor(args.model, device=args.device, batch_size=args.batch_size,
-                          max_seq_length=args.max_seq_length)
-    total = errors = 0
-    with contextlib.ExitStack() as stack:
-        handle = stack.enter_context(atomic_open(args.output)) if args.output else sys.stdout
-        while chunk := list(islice(requests, CHUNK)):  # the file streams through in chunks
-            for record in predict_requests(predictor, chunk):
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                total += 1
-                errors += "error" in record
-    if errors:
-        print(f"ada-atsc predict: {errors} of {total} record(s) could not be classified", file=sys.stderr)
-    return 2 if total and errors == total else 0
+    spec = AnalyserSpec("predict", (args.model,), args.batch_size, args.max_seq_length, default_threads(args.workers),
+                        device=args.device)
+    job = stream_job(args, "predict", batch_size=CHUNK, grouped=True, unit="request")
+    result = run_stream(job, spec, requests, stream_requests)
+    if result.errors:
+        print(f"ada-atsc predict: {result.errors} of {result.total} record(s) could not be classified", file=sys.stderr)
+    return 2 if result.total and result.errors == result.total else 0

@@ -44,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the tokenizer (in a short-lived child), then index and generate."""
-    from ..models import check_sequence_length
-    from ..pregenerate.corpus_index import load_tokenizer_info
     from ..pregenerate.pipeline import pregenerate
     from ..pregenerate.recipe import RecipeConfig
+    from ..pregenerate.tokenizer_info import load_tokenizer_info
+    from ..runtime.models import check_sequence_length
 
     check_sequence_length(args.bert_model, args.max_seq_len, "--max_seq_len")
     info = load_tokenizer_info(args.bert_model, True if args.do_lower_case else None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 from .arguments import add_overwrite, add_progress
 
 

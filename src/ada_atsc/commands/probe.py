@@ -1,13 +1,19 @@
 """``ada-atsc probe``: aspect robustness of a classifier on contrast variants of a labeled test set (see
-:mod:`ada_atsc.atsc.probe`); prints the counts and scores as one JSON line."""
+:mod:`ada_atsc.studies.probe`); prints the counts and scores as one JSON line."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from ..errors import AdaError
-from .arguments import add_model_source, add_output_dir, add_seed, check_batch_options
+from ..core.errors import AdaError
+from .arguments import (
+    add_inference_arguments,
+    add_model_source,
+    add_output_dir,
+    add_seed,
+    check_batch_options,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,14 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_seed(parser, default=42, what="the probe's random choices")
     parser.add_argument("--variants", type=int, default=2, help="variants per item (alternately after / before)")
     parser.add_argument("--max_clause_words", type=int, default=20, help="longest sentence used as an added clause")
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--device", default=None)
+    add_inference_arguments(parser, batch_size=64, batch_help="pairs or sentences per batch")
     add_model_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..atsc.probe import run_probe
+    from ..studies.probe import run_probe
 
     check_batch_options(args.batch_size, args.max_seq_length)
     if not args.model and not args.output_dir:

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AdaError
+    from ..core.errors import AdaError
     from ..serve import ServeLimits, create_app
 
     if args.max_batch_size < 1 or args.max_items < 1 or args.max_chars < 1 or args.max_wait_ms < 0:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     if args.workers > 1:  # each worker process builds the app itself (serve.app.app_from_environment)
-        from ..atsc.evaluate import model_kind
+        from ..runtime.model_dir import model_kind
         from ..serve.app import settings_to_environment
 
         if model_kind(args.classifier) != "atsc" or (args.extractor and model_kind(args.extractor) != "ate"):

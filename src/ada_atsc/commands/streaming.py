@@ -1,71 +1,40 @@
-"""The output side of ``extract`` and ``absa``: analyse ``--text`` or a streamed ``--input``, write JSONL records
-to ``--output`` or standard output as they come, and report bad records on standard error."""
+"""The file commands' side of :mod:`ada_atsc.bulk`: their flags as a :class:`~ada_atsc.bulk.run.StreamJob`,
+the run over ``--text`` or a streamed ``--input``, and the exit status."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Iterator
-from itertools import islice
-from pathlib import Path
-
-from ..ate.extract import stream_records
-from ..bulk import AnalyserSpec, ResumableOutput, WorkerPool, for_long_run, skip
-from ..textio import TextRecord, iter_texts
 
 
-def write_stream(args: argparse.Namespace, spec: AnalyserSpec, field: str, command: str) -> int:
-    """Run the analyser of ``spec`` (with ``--workers N``, in N processes) over ``--text`` or ``--input`` and
-    write JSONL; returns the exit status. A streamed ``--input`` is a long run in one process as in workers
-    (``bulk.for_long_run``: flat memory)."""
-    records: Iterator[TextRecord] = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
-    if args.resume and Path(args.output).exists() and not ResumableOutput.partial_of(args.output).exists():
-        print(f"ada-atsc {command}: {args.output} is complete already; nothing to resume", file=sys.stderr)
-        return 0
-    analyse = None  # in this process, the models load before the output is touched: a bad model costs no data
-    if args.workers == 1:
-        analyse = for_long_run(spec.load) if args.input else spec.load()
-    output = ResumableOutput(args.output, resume=args.resume) if args.output else None
-    if output and output.done:
-        print(f"ada-atsc {command}: resuming after {output.done} record(s) in {output.partial}", file=sys.stderr)
-        records = skip(records, output.done)
-    if args.input and not args.no_progress:
-        from tqdm.auto import tqdm
+def stream_job(args: argparse.Namespace, command: str, **settings):
+    """The :class:`~ada_atsc.bulk.run.StreamJob` of a file command's flags (``settings`` override)."""
+    from ..bulk.run import StreamJob
 
-        records = iter(tqdm(records, desc=command, unit="text", file=sys.stderr,
-                            initial=output.done if output else 0))
-    pool = WorkerPool(spec, args.workers) if args.workers > 1 else None
-    outputs = stream_records(records, analyse, args.batch_size, field,
-                             map_batches=pool.map_ordered if pool else None)
-    total = errors = 0
-    try:
-        if output:
-            with output:
-                for batch in _chunks(outputs, args.batch_size):
-                    output.write_batch(batch)
-                    total += len(batch)
-                    errors += sum("error" in record for record in batch)
-        else:
-            for record in outputs:
-                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-                total += 1
-                errors += "error" in record
-    except KeyboardInterrupt:
-        if output:
-            print(f"ada-atsc {command}: interrupted; {output.partial} holds the records written so far "
-                  "(run again with --resume to continue)", file=sys.stderr)
-        raise
-    finally:
-        if pool:
-            pool.close()
-    if errors:
-        print(f"ada-atsc {command}: {errors} of {total} record(s) could not be analysed", file=sys.stderr)
-    if args.text and errors:
-        return 2
-    return 0
+    values = {"output": args.output, "resume": args.resume, "workers": args.workers, "batch_size": args.batch_size,
+              "progress": not args.no_progress, "long_run": bool(args.input)}
+    return StreamJob(command, **{**values, **settings})
 
 
-def _chunks(records: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    while chunk := list(islice(records, size)):
-        yield chunk
+def text_stream_status(args: argparse.Namespace, command: str, result) -> int:
+    """Report a text command's error records on standard error; exit 2 when ``--text`` could not be analysed."""
+    if result.errors:
+        print(f"ada-atsc {command}: {result.errors} of {result.total} record(s) could not be analysed", file=sys.stderr)
+    return 2 if args.text and result.errors else 0
+
+
+def run_text_stream(args: argparse.Namespace, kind: str, models: tuple[str, ...]) -> int:
+    """``extract`` and ``absa``: the analyser ``kind`` over ``--text`` or ``--input``; one record per text."""
+    from ..bulk import AnalyserSpec, default_threads
+    from ..bulk.run import run_stream
+    from ..bulk.stream import stream_records
+    from ..core.textio import TextRecord, iter_texts
+
+    spec = AnalyserSpec(kind, models, args.batch_size, args.max_seq_length, default_threads(args.workers),
+                        device=args.device)
+    records = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
+
+    def stream(items, analyse, batch_size, map_batches):
+        return stream_records(items, analyse, batch_size, "aspects", map_batches=map_batches)
+
+    return text_stream_status(args, kind, run_stream(stream_job(args, kind), spec, records, stream))

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AdaError
-from ..fileio import write_json, write_jsonl
+from ..core.errors import AdaError
+from ..core.fileio import write_json, write_jsonl
 from .readers import read_dataset, read_sentences
 from .records import ATSC_LABELS, POLARITIES, AspectExample, SentenceRecord, resolve_span_overlaps
 from .writers import write_dataset

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.parsers import expat
 
-from ..errors import AdaError, located
+from ..core.errors import AdaError, located
 from .records import POLARITIES, AspectExample, AspectSpan, SentenceRecord
 
 _ZERO_OFFSETS = ("0", "0")

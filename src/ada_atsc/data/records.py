@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-POLARITIES = ("positive", "negative", "neutral", "conflict")
-"""Every polarity the SemEval data uses; ATSC trains on the first three (``--noconfl`` drops conflict)."""
-
-ATSC_LABELS = ("positive", "negative", "neutral")
-"""The three classes of the classifier, in the order of its ``id2label``."""
+from ..core.labels import ATSC_LABELS, POLARITIES  # noqa: F401  (the label sets live in core.labels)
 
 
 @dataclass(frozen=True)

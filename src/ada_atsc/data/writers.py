@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..fileio import atomic_open, write_jsonl
+from ..core.fileio import atomic_open, write_jsonl
 from .records import AspectExample
 
 CSV_COLUMNS = ("id", "sentence", "aspect", "from", "to", "polarity")

@@ -2,7 +2,8 @@
 :class:`OnnxModel` runs one with ONNX Runtime behind the same interface as the PyTorch model, so `Predictor`,
 `Extractor`, `AbsaPipeline`, `evaluate`, `predict` and `absa` take either kind of directory."""
 
-from .exporter import EXPORT_MANIFEST, ExportOptions, export_model, is_export
-from .runtime import OnnxModel
+from ..runtime.model_dir import EXPORT_MANIFEST, is_export
+from ..runtime.onnx import OnnxModel
+from .exporter import ExportOptions, export_model
 
 __all__ = ["EXPORT_MANIFEST", "ExportOptions", "OnnxModel", "export_model", "is_export"]

@@ -25,13 +25,12 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import AdaError
+from ..core.errors import AdaError
+from ..runtime.model_dir import EXPORT_MANIFEST, is_export  # noqa: F401  (re-exported)
+from ..runtime.onnx import FORMAT_VERSION, ONNX_FILE, file_sha256, require_onnx, tokenizer_fingerprint
 
 logger = logging.getLogger(__name__)
 
-EXPORT_MANIFEST = "ada_atsc_export.json"
-ONNX_FILE = "model.onnx"
-FORMAT_VERSION = 1
 QUANTIZATIONS = ("int8",)
 
 
@@ -51,29 +50,6 @@ class ExportOptions:
             raise AdaError(f"--opset {self.opset}: choose an opset from 14 to 21")
 
 
-def require_onnx() -> None:
-    """One clear line when the optional extra is missing."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as exc:
-        raise AdaError(f"ONNX export and inference need the optional extra: pip install 'ada-atsc[onnx]' ({exc.name} "
-                       "is missing)") from None
-
-
-def is_export(path: str | Path) -> bool:
-    """Whether ``path`` is an export directory (it holds ``ada_atsc_export.json``)."""
-    return (Path(path) / EXPORT_MANIFEST).is_file()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
-
-
 def model_fingerprint(folder: Path) -> str:
     """One hash over the source model's weight and config files (names and bytes)."""
     digest = hashlib.sha256()
@@ -82,14 +58,6 @@ def model_fingerprint(folder: Path) -> str:
             digest.update(path.name.encode())
             digest.update(file_sha256(path).encode())
     return "sha256:" + digest.hexdigest()
-
-
-def tokenizer_fingerprint(folder: Path) -> str:
-    """The hash of the fast tokenizer's ``tokenizer.json`` (vocabulary, added marker tokens, normaliser)."""
-    path = folder / "tokenizer.json"
-    if not path.is_file():
-        raise AdaError(f"{folder}: no tokenizer.json (a fast tokenizer is needed)")
-    return file_sha256(path)
 
 
 def logits_module(model, input_names: list[str]):
@@ -110,7 +78,7 @@ def logits_module(model, input_names: list[str]):
 
 def load_for_export(model_dir: Path):
     """(kind, model, tokenizer, sample inputs): the model on the CPU, eager attention, eval mode."""
-    from ..atsc.evaluate import model_kind
+    from ..runtime.model_dir import model_kind
 
     kind = model_kind(model_dir)
     if kind == "ate":
@@ -180,8 +148,8 @@ def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportO
     import onnxruntime
     import torch
 
-    from ..fileio import staged_output_dir, write_json
-    from ..models import resolve_model_path
+    from ..core.fileio import staged_output_dir, write_json
+    from ..runtime.models import resolve_model_path
 
     options = options or ExportOptions()
     require_onnx()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..fileio import atomic_open
+from ..core.fileio import atomic_open
 
 
 def _table(rows: dict) -> str:

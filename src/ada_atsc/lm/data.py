@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 
 log = logging.getLogger(__name__)
 

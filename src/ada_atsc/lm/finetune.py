@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import AdaError
-from ..fileio import check_output_dir
-from ..models import check_sequence_length, load_tokenizer, resolve_model_path
+from ..core.errors import AdaError
+from ..core.fileio import check_output_dir
+from ..runtime.models import check_sequence_length, load_tokenizer, resolve_model_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .training import LMTrainingOptions  # imports torch and transformers

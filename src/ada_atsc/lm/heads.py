@@ -33,8 +33,8 @@ import torch.nn.functional as F
 from transformers import BertForMaskedLM, BertForPreTraining
 from transformers.utils import ModelOutput
 
-from ..errors import AdaError
-from ..sequence_template import has_next_sentence_head, model_uses_token_types
+from ..core.errors import AdaError
+from ..core.sequence_template import has_next_sentence_head, model_uses_token_types
 
 log = logging.getLogger(__name__)
 

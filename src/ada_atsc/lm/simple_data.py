@@ -17,8 +17,8 @@ import numpy as np
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from ..errors import AdaError
-from ..sequence_template import SequenceTemplate
+from ..core.errors import AdaError
+from ..core.sequence_template import SequenceTemplate
 
 
 def read_documents(path: str | Path) -> list[list[str]]:

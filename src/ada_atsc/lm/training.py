@@ -14,7 +14,6 @@ What the Trainer does not do on its own is added here, each in a small piece:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -29,14 +28,15 @@ import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..errors import AdaError
-from ..fileio import atomic_open, check_output_dir, write_json
+from ..core.errors import AdaError
+from ..core.fileio import write_json
+from .callbacks import HeadWarmup, JsonlLossLog
 from .card import write_model_card
 from .data import IGNORE, EpochBlockSampler
+from .output_dir import CHECKPOINTS, OutputPlan, install_final, plan_output_dir  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints"
 LOSS_LOG = "loss_log.jsonl"
 
 
@@ -92,58 +92,6 @@ def bf16_supported(use_cuda: bool) -> bool:
 def world_size_from_env() -> int:
     """Processes of this run as set by ``torchrun`` / ``accelerate launch`` (1 when run directly)."""
     return max(1, int(os.environ.get("WORLD_SIZE", "1")))
-
-
-# --------------------------------------------------------------------------------------------- callbacks
-
-
-class JsonlLossLog(TrainerCallback):
-    """Append every logged loss to ``loss_log.jsonl``; a resumed run first drops entries after its checkpoint."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        if not state.is_world_process_zero or not self.path.exists():
-            return
-        kept = [
-            line for line in self.path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= state.global_step
-        ]
-        with atomic_open(self.path) as handle:
-            handle.write("".join(line + "\n" for line in kept))
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs or "loss" not in logs:
-            return
-        record = {"step": state.global_step, "epoch": state.epoch, **logs, "time": round(time.time(), 3)}
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-
-
-class HeadWarmup(TrainerCallback):
-    """Freeze the encoder (the base model, incl. the tied word embeddings) for the first ``steps`` steps.
-
-    The optimizer is built with every parameter before training starts; a frozen parameter simply gets no
-    gradient, so AdamW leaves it (and its weight decay) alone until it is unfrozen. Decided from
-    ``global_step`` at each step, so a resumed run freezes or not exactly as the uninterrupted one.
-    """
-
-    def __init__(self, model: torch.nn.Module, steps: int):
-        prefix = getattr(model, "base_model_prefix", "bert") + "."
-        # parameters frozen for the whole run (--freeze_embeddings) stay frozen after the warm-up
-        self.encoder = [p for name, p in model.named_parameters() if name.startswith(prefix) and p.requires_grad]
-        self.steps = steps
-        self.frozen: bool | None = None
-
-    def on_step_begin(self, args, state, control, **kwargs):
-        frozen = state.global_step < self.steps
-        if frozen != self.frozen:
-            for param in self.encoder:
-                param.requires_grad_(not frozen)
-            if self.frozen is not None or frozen:
-                log.info("step %d: encoder %s", state.global_step, "frozen (head warm-up)" if frozen else "unfrozen")
-            self.frozen = frozen
 
 
 # ----------------------------------------------------------------------------------------------- trainer
@@ -224,54 +172,6 @@ class LMTrainer(Trainer):
         if grad_norm is not None:
             self._stop_if_not_finite(torch.as_tensor(grad_norm), "gradient norm")
         return grad_norm
-
-
-# ---------------------------------------------------------------------------------------- output folder
-
-
-@dataclass
-class OutputPlan:
-    """Where the run writes, and what it resumes from."""
-
-    output_dir: Path
-    resume_checkpoint: str | None
-    aside: Path | None  # an old output directory moved away by --overwrite_output_dir, deleted on success
-
-
-def plan_output_dir(output_dir: str, overwrite: bool, resume: str | None, is_main: bool) -> OutputPlan:
-    """Refuse to clobber a user's directory; find the checkpoint to resume from."""
-    out = Path(output_dir)
-    if resume:
-        if resume == "latest":
-            found = get_last_checkpoint(str(out / CHECKPOINTS)) if (out / CHECKPOINTS).is_dir() else None
-            if found is None:
-                raise AdaError(f"{out / CHECKPOINTS}: no checkpoint to resume from")
-            resume = found
-        if not (Path(resume) / "trainer_state.json").is_file():
-            raise AdaError(f"{resume}: not a training checkpoint (no trainer_state.json)")
-        if (out / "config.json").exists() and not overwrite:
-            raise AdaError(f"{out}: already holds a finished model (pass --overwrite_output_dir to train again)")
-        return OutputPlan(out, str(resume), None)
-    check_output_dir(out, overwrite)
-    aside = None
-    if overwrite and out.is_dir() and any(out.iterdir()):
-        aside = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if is_main:
-            os.replace(out, aside)
-            log.info("--overwrite_output_dir: the old %s is removed once the new model is complete", out)
-    return OutputPlan(out, None, aside)
-
-
-def _install_final(staging: Path, out: Path) -> None:
-    """Move the finished files into ``out``; ``config.json`` goes last, so a model only opens once whole."""
-    names = sorted(p.name for p in staging.iterdir())
-    names.sort(key=lambda name: name == "config.json")
-    for name in names:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(staging / name, target)
-    staging.rmdir()
 
 
 # ------------------------------------------------------------------------------------------------- run
@@ -422,7 +322,7 @@ def train_language_model(
         _copy_slow_tokenizer_files(base_model, staging)
         write_json(staging / "training_summary.json", summary)
         write_model_card(staging / "README.md", summary)
-        _install_final(staging, out)
+        install_final(staging, out)
         if not options.keep_checkpoints:
             shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
         if plan.aside is not None:
@@ -436,7 +336,7 @@ def train_language_model(
 def _copy_slow_tokenizer_files(base_model: str, staging: Path) -> None:
     """Keep ``vocab.txt`` beside ``tokenizer.json``, for tools that read the WordPiece vocabulary directly."""
     try:
-        from ..models import resolve_model_path
+        from ..runtime.models import resolve_model_path
 
         source = Path(resolve_model_path(base_model))
     except AdaError:

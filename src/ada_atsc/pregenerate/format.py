@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AdaError, located
+from ..core.errors import AdaError, located
 
 FORMAT_VERSION = 1
 # field name -> what it holds (one file ``epoch_N.<field>.npy`` each)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..sequence_template import SequenceTemplate
-from .corpus_index import CorpusIndex, SpanReader
+from ..core.sequence_template import SequenceTemplate
+from .corpus_index import CorpusIndex
 from .format import BINARY_FIELDS, NpyAppender
 from .recipe import (
     RecipeConfig,
@@ -31,6 +31,7 @@ from .recipe import (
     random_b_sentence_counts,
     truncate_pairs,
 )
+from .span_reader import SpanReader
 
 STAT_KEYS = (
     "instances", "tokens", "masked", "replaced_by_mask", "kept", "replaced_by_random", "random_next",

@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AdaError
-from ..fileio import staged_output_dir, write_json
-from ..sequence_template import SequenceTemplate, has_next_sentence_head
-from .corpus_index import TokenizerInfo, build_index
+from ..core.errors import AdaError
+from ..core.fileio import staged_output_dir, write_json
+from ..core.sequence_template import SequenceTemplate, has_next_sentence_head
+from .corpus_index import build_index
 from .format import BINARY_FIELDS, FORMAT_VERSION, NpyAppender, field_path, json_path, metrics_path
 from .generate import ShardJob, field_dtypes, make_blocks, run_shard, shard_jobs
 from .recipe import RecipeConfig
+from .tokenizer_info import TokenizerInfo
 
 log = logging.getLogger(__name__)
 

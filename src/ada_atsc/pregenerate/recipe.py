@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sequence_template import SequenceTemplate
+from ..core.sequence_template import SequenceTemplate
 
 SENTENCE_LENGTH_MASK, LAST_IN_DOCUMENT = 0x7FFF, 0x8000  # the bits of the index's per-sentence info
 
@@ -30,7 +30,7 @@ SENTENCE_LENGTH_MASK, LAST_IN_DOCUMENT = 0x7FFF, 0x8000  # the bits of the index
 @dataclass(frozen=True)
 class RecipeConfig:
     """The knobs of the recipe, all from the command line (the special tokens are the tokenizer's
-    :class:`~ada_atsc.sequence_template.SequenceTemplate`)."""
+    :class:`~ada_atsc.core.sequence_template.SequenceTemplate`)."""
 
     max_seq_len: int = 128
     short_seq_prob: float = 0.1

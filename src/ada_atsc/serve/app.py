@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import AdaError
+from ..core.errors import AdaError
 
 STATIC = Path(__file__).resolve().parent / "static"
 """The web page (HTML, CSS, JS; shipped in the package, no CDN, no build step)."""

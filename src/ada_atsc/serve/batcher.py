@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..memory import release_free_memory
+from ..runtime.memory import release_free_memory
 
 TRIM_INTERVAL_S = 1.0
 

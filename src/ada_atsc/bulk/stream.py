@@ -1,8 +1,9 @@
-"""Texts in, one output record per text out, in input order: the streaming core of ``ada-atsc extract`` and
-``ada-atsc absa`` (their flags and output are in :mod:`ada_atsc.commands`).
+"""Input records in, output records out, in input order: the streaming core of every file command
+(``absa``, ``extract``, ``predict``; their flags are in :mod:`ada_atsc.commands`).
 
-Texts are analysed in batches as the input streams in; a text that cannot be analysed (unreadable, empty,
-too long) gets an error record in its place and the rest goes on.
+Records are analysed in batches as the input streams in, by an analyser in this process or by a
+:class:`~ada_atsc.bulk.workers.WorkerPool` (``map_batches``). A text that cannot be analysed (unreadable,
+empty, too long) gets an error record in its place and the rest goes on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import islice
 
-from ..textio import TextRecord
+from ..core.textio import TextRecord
 
 MAX_TEXT_CHARS = 100_000
 """A longer text is an error record (it is not a review; split it first)."""
@@ -59,3 +60,15 @@ def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]],
                 yield {**base, "error": problem}
             else:
                 yield {**base, "text": record.text, field: next(results)}
+
+
+def stream_requests(requests: Iterator[dict], analyse: Callable[[list[dict]], list[list[dict]]] | None,
+                    batch_size: int,
+                    map_batches: Callable[[Iterator[list[dict]]], Iterator[list[list[dict]]]] | None = None,
+                    ) -> Iterator[dict]:
+    """The output records of ``predict`` requests in input order: ``analyse`` (or ``map_batches``) turns each
+    batch of requests into each request's records (one per aspect, or one error record)."""
+    batches = record_batches(requests, batch_size)
+    for groups in (map_batches(batches) if map_batches else (analyse(batch) for batch in batches)):
+        for group in groups:
+            yield from group

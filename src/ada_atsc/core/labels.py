@@ -1,0 +1,22 @@
+"""The label sets of the project, each defined once: every reader, model config, metric and output record
+takes its labels from here.
+
+* :data:`POLARITIES`: what the data sets annotate (SemEval's four polarities, conflict included).
+* :data:`ATSC_LABELS`: what a classifier predicts, in the order of its ``id2label`` (conflict is not a class:
+  it is dropped from ATSC data, as in the paper); :data:`LABEL2ID` / :data:`ID2LABEL` map them.
+* :data:`EXTRACTION_TAGS`: the BIO tags of an aspect extractor, in the order of its ``id2label``.
+"""
+
+from __future__ import annotations
+
+POLARITIES = ("positive", "negative", "neutral", "conflict")
+"""Polarities found in the data; ``conflict`` is kept when reading and dropped before ATSC training."""
+
+ATSC_LABELS = ("positive", "negative", "neutral")
+"""The classifier's classes, in the order of its ``id2label``."""
+
+LABEL2ID = {label: i for i, label in enumerate(ATSC_LABELS)}
+ID2LABEL = dict(enumerate(ATSC_LABELS))
+
+EXTRACTION_TAGS = ("O", "B-ASP", "I-ASP")
+"""The extractor's labels, in the order of its ``id2label``."""

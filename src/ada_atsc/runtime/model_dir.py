@@ -1,0 +1,49 @@
+"""How a trained model directory says what it is, read in one place and without PyTorch.
+
+Two questions, each answered from the files the directory holds:
+
+* **which task** (:func:`model_kind`): an aspect extractor has ``"ada_atsc_task": "ate"`` in its
+  ``config.json`` (written by ``train --task ate``; older extractors are recognised by their BIO labels),
+  anything else is an ATSC classifier;
+* **which backend** (:func:`is_export`): an ONNX export holds :data:`EXPORT_MANIFEST` beside its graph; a
+  PyTorch model does not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..core.errors import AdaError
+from ..core.labels import EXTRACTION_TAGS
+
+TASK_CONFIG_KEY = "ada_atsc_task"
+"""The ``config.json`` key naming the task a model was trained for (``ate`` for an extractor)."""
+
+EXPORT_MANIFEST = "ada_atsc_export.json"
+"""The file that makes a directory an ONNX export (written by ``ada-atsc export``)."""
+
+KINDS = ("atsc", "ate")
+
+
+def is_export(path: str | Path) -> bool:
+    """Whether ``path`` is an ONNX export directory (it holds :data:`EXPORT_MANIFEST`)."""
+    return (Path(path) / EXPORT_MANIFEST).is_file()
+
+
+def config_labels(config: dict) -> list[str]:
+    """The ``id2label`` values of a ``config.json`` dict, in id order."""
+    return [str(v) for _, v in sorted((config.get("id2label") or {}).items(), key=lambda kv: int(kv[0]))]
+
+
+def model_kind(model_dir: str | Path) -> str:
+    """``ate`` for an aspect extractor, ``atsc`` for a classifier (read from config.json, no torch)."""
+    from .models import resolve_model_path
+
+    config_file = Path(resolve_model_path(str(model_dir))) / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AdaError(f"{config_file}: cannot read the model config ({exc})") from None
+    return "ate" if config.get(TASK_CONFIG_KEY) == "ate" or tuple(config_labels(config)) == EXTRACTION_TAGS \
+        else "atsc"
