@@ -1,4 +1,7 @@
-"""The pipeline over a Ray Dataset, for inputs beyond one machine (``pip install 'ada-atsc[ray]'``).
+"""Ray, for inputs beyond one machine (``pip install 'ada-atsc[ray]'``): the pipeline over a Ray Dataset
+(:func:`absa_with_ray`, the Python API), and Ray actors as the workers of a file command
+(:class:`RayWorkerPool`, ``absa --ray auto|ADDRESS``: the same streamed input, ordered output and ``--resume``
+as ``--workers``, the work spread over a cluster).
 
 Ray schedules, retries and spreads the actors over the cluster; nothing here is a scheduler of our own. What
 is ours is the size of the actor pool: each actor holds ``threads`` CPUs for its whole life, and Ray Data's
@@ -11,6 +14,9 @@ that cannot fit is one clear error before any work.
 from __future__ import annotations
 
 import json
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import replace
 
 from ..core.errors import AdaError
 from ..core.textio import TextRecord
@@ -80,3 +86,55 @@ def absa_with_ray(dataset, extractor: str, classifier: str, *, column: str = "te
     spec = AnalyserSpec("absa", (str(extractor), str(classifier)), batch_size, max_seq_length, threads)
     return dataset.map_batches(RayAnalyser, fn_constructor_args=(spec, column), batch_size=batch_size,
                                batch_format="numpy", concurrency=size, num_cpus=threads)
+
+
+class _RayWorker:
+    """A Ray actor holding one analyser (the models load once, in the actor)."""
+
+    def __init__(self, spec: AnalyserSpec):
+        self.analyse = spec.build()
+
+    def run(self, items: list) -> list:
+        return self.analyse(items)
+
+
+class RayWorkerPool:
+    """Ordered, bounded batch analysis on Ray actors: what :class:`~ada_atsc.bulk.workers.WorkerPool` does with
+    local processes (``map_ordered``, ``close``). ``address`` ``auto`` joins the running Ray instance or starts
+    a local one; anything else is a cluster address (``ray://head:10001``). The pool is sized as for
+    :func:`absa_with_ray`; at most ``2 x actors`` batches are in flight."""
+
+    def __init__(self, spec: AnalyserSpec, address: str = "auto", concurrency: int | None = None):
+        ray = require_ray()
+        self.ray = ray
+        self.started = not ray.is_initialized()
+        if self.started:
+            try:
+                ray.init(address=None if address == "auto" else address, include_dashboard=False,
+                         log_to_driver=False)
+            except Exception as exc:  # Ray raises its own types for an unreachable cluster
+                raise AdaError(f"--ray {address}: cannot start or join Ray ({' '.join(str(exc).split())[:200]})") from None
+        try:
+            size = actor_pool_size(float(ray.available_resources().get("CPU", 0.0)), spec.threads, concurrency)
+        except AdaError:
+            self.close()
+            raise
+        actor = ray.remote(num_cpus=spec.threads)(_RayWorker)
+        self.actors = [actor.remote(replace(spec, device="cpu")) for _ in range(size)]
+
+    def map_ordered(self, batches: Iterator[list]) -> Iterator[list]:
+        """Each batch's result, in order; batches go to the actors in turn."""
+        in_flight: deque = deque()
+        for number, batch in enumerate(batches):
+            in_flight.append(self.actors[number % len(self.actors)].run.remote(batch))
+            if len(in_flight) >= 2 * len(self.actors):
+                yield self.ray.get(in_flight.popleft())
+        while in_flight:
+            yield self.ray.get(in_flight.popleft())
+
+    def close(self) -> None:
+        for actor in getattr(self, "actors", []):
+            self.ray.kill(actor)
+        self.actors = []
+        if self.started:
+            self.ray.shutdown()

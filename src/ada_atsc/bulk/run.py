@@ -28,7 +28,8 @@ class StreamJob:
     """One run of a file command: where its output goes and how it runs.
 
     ``long_run``: the input is a file (its models load for a long run: flat memory); ``grouped``: an input
-    record may give several output records (``predict``: one per aspect)."""
+    record may give several output records (``predict``: one per aspect); ``ray``: run the batches on Ray
+    actors (``auto`` or a cluster address) instead of local worker processes."""
 
     command: str
     output: str | None = None
@@ -39,6 +40,7 @@ class StreamJob:
     long_run: bool = False
     grouped: bool = False
     unit: str = "text"
+    ray: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def run_stream(job: StreamJob, spec: AnalyserSpec, items: Iterator, stream: Stre
         print(f"ada-atsc {job.command}: {job.output} is complete already; nothing to resume", file=sys.stderr)
         return StreamResult(complete_already=True)
     analyse = None
-    if job.workers == 1:
+    if job.workers == 1 and not job.ray:
         analyse = for_long_run(spec.load) if job.long_run else spec.load()
     output = ResumableOutput(job.output, resume=job.resume, grouped=job.grouped) if job.output else None
     if output and output.done:
@@ -76,7 +78,7 @@ def run_stream(job: StreamJob, spec: AnalyserSpec, items: Iterator, stream: Stre
 
         items = iter(tqdm(items, desc=job.command, unit=job.unit, file=sys.stderr,
                           initial=output.done if output else 0))
-    pool = WorkerPool(spec, job.workers) if job.workers > 1 else None
+    pool = _pool(job, spec)
     records = stream(items, analyse, job.batch_size, pool.map_ordered if pool else None)
     total = errors = 0
     try:
@@ -100,6 +102,15 @@ def run_stream(job: StreamJob, spec: AnalyserSpec, items: Iterator, stream: Stre
         if pool:
             pool.close()
     return StreamResult(total, errors)
+
+
+def _pool(job: StreamJob, spec: AnalyserSpec):
+    """The workers of a run: Ray actors, local processes, or none (the analyser runs in this process)."""
+    if job.ray:
+        from .ray import RayWorkerPool
+
+        return RayWorkerPool(spec, job.ray)
+    return WorkerPool(spec, job.workers) if job.workers > 1 else None
 
 
 def _chunks(records: Iterator[dict], size: int) -> Iterator[list[dict]]:

@@ -78,13 +78,16 @@ def add_inference_arguments(parser, *, batch_size: int = 64, batch_help: str = "
 
 
 def add_stream_arguments(parser) -> None:
-    """``--workers``, ``--resume`` and the progress switch of the file commands (``absa``, ``extract``,
+    """``--workers``, ``--resume``, ``--ray`` and the progress switch of the file commands (``absa``, ``extract``,
     ``predict``), which stream ``--input`` through :mod:`ada_atsc.bulk`."""
     parser.add_argument("--workers", type=int, default=1,
                         help="processes for --input (each loads the models once; CPU); output stays in input order")
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted --input run from its OUTPUT.partial file (no record repeated "
                              "or lost)")
+    parser.add_argument("--ray", metavar="auto|ADDRESS", default=None,
+                        help="run the batches on Ray actors instead of local processes: 'auto' joins the running "
+                             "Ray instance or starts a local one, or a cluster address (pip install 'ada-atsc[ray]')")
     add_progress(parser)
 
 
@@ -123,6 +126,10 @@ def check_stream_options(args: argparse.Namespace) -> None:
         raise AdaError(f"--workers must be at least 1, got {args.workers}")
     if (args.workers > 1 or args.resume) and not (args.input and args.output):
         raise AdaError("--workers and --resume are for --input FILE --output FILE")
+    if args.ray is not None and not args.input:
+        raise AdaError("--ray is for --input FILE")
+    if args.ray is not None and args.workers > 1:
+        raise AdaError("give --workers N (local processes) or --ray (Ray actors), not both")
 
 
 def check_output_file(output: str | None, overwrite: bool) -> None:

@@ -47,10 +47,10 @@ def parse_cli_aspect(value: str) -> str | tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     from ..atsc.predict import read_requests
-    from ..bulk import AnalyserSpec, default_threads
+    from ..bulk import AnalyserSpec
     from ..bulk.run import run_stream
     from ..bulk.stream import stream_requests
-    from .streaming import stream_job
+    from .streaming import stream_job, worker_threads
 
     if bool(args.text) == bool(args.input):
         raise AdaError("give either --text (with --aspect) or --input FILE")
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         requests = iter([{"sentence": args.text, "aspects": [parse_cli_aspect(a) for a in args.aspect]}])
     else:
         requests = read_requests(Path(args.input))
-    spec = AnalyserSpec("predict", (args.model,), args.batch_size, args.max_seq_length, default_threads(args.workers),
+    spec = AnalyserSpec("predict", (args.model,), args.batch_size, args.max_seq_length, worker_threads(args),
                         device=args.device)
     job = stream_job(args, "predict", batch_size=CHUNK, grouped=True, unit="request")
     result = run_stream(job, spec, requests, stream_requests)

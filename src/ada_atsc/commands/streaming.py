@@ -12,7 +12,7 @@ def stream_job(args: argparse.Namespace, command: str, **settings):
     from ..bulk.run import StreamJob
 
     values = {"output": args.output, "resume": args.resume, "workers": args.workers, "batch_size": args.batch_size,
-              "progress": not args.no_progress, "long_run": bool(args.input)}
+              "progress": not args.no_progress, "long_run": bool(args.input), "ray": args.ray}
     return StreamJob(command, **{**values, **settings})
 
 
@@ -23,15 +23,21 @@ def text_stream_status(args: argparse.Namespace, command: str, result) -> int:
     return 2 if args.text and result.errors else 0
 
 
+def worker_threads(args: argparse.Namespace) -> int:
+    """Threads of each worker: a Ray actor takes one CPU; local workers share this machine's cores."""
+    from ..bulk import default_threads
+
+    return 1 if args.ray else default_threads(args.workers)
+
+
 def run_text_stream(args: argparse.Namespace, kind: str, models: tuple[str, ...]) -> int:
     """``extract`` and ``absa``: the analyser ``kind`` over ``--text`` or ``--input``; one record per text."""
-    from ..bulk import AnalyserSpec, default_threads
+    from ..bulk import AnalyserSpec
     from ..bulk.run import run_stream
     from ..bulk.stream import stream_records
     from ..core.textio import TextRecord, iter_texts
 
-    spec = AnalyserSpec(kind, models, args.batch_size, args.max_seq_length, default_threads(args.workers),
-                        device=args.device)
+    spec = AnalyserSpec(kind, models, args.batch_size, args.max_seq_length, worker_threads(args), device=args.device)
     records = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
 
     def stream(items, analyse, batch_size, map_batches):
