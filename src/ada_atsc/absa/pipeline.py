@@ -48,12 +48,17 @@ class AbsaPipeline:
     >>> AbsaPipeline("extractor_dir", "classifier_dir").predict(["Great pizza. The waiter was rude."])
     [{'aspects': [{'term': 'pizza', 'from': 6, 'to': 11, 'label': 'positive', 'probabilities': {...},
                    'score': 0.99}, {'term': 'waiter', ...}]}]
+    >>> AbsaPipeline("bundle_dir")  # an 'ada-atsc adapt' bundle: its extractor and classifier
     """
 
-    def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path, *, device: str | None = None,
-                 batch_size: int = 32, max_seq_length: int = 128):
+    def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path | None = None, *,
+                 device: str | None = None, batch_size: int = 32, max_seq_length: int = 128):
         from ..ate.extractor import Extractor
         from ..atsc.predict import Predictor
+        from ..runtime.model_dir import bundle_parts
+
+        if classifier_dir is None:  # one directory: a bundle
+            extractor_dir, classifier_dir = bundle_parts(extractor_dir)
 
         self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size, max_seq_length=max_seq_length)
         self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),

@@ -4,7 +4,7 @@ Token classification with BIO tags over the words of the fast tokenizer (the fir
 carries its tag), spans back as character offsets. Modules: :mod:`.spans` (tags, span decoding, span
 scores), :mod:`.features` (sentences to model inputs), :mod:`.extractor` (a trained extractor on new text:
 :class:`~ada_atsc.ate.extractor.Extractor`), :mod:`.training` (the extraction task of the shared training
-core: ``ada-atsc train --task ate``).
+core: ``ada-atsc train --task ate``), :mod:`.evaluate` (``ada-atsc evaluate`` of an extractor).
 """
 
 from __future__ import annotations

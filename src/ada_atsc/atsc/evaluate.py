@@ -1,4 +1,5 @@
-"""Score a trained classifier (or aspect extractor) on labeled data: what ``ada-atsc evaluate`` runs.
+"""Score a trained classifier on labeled data: what ``ada-atsc evaluate`` runs for a classifier (an extractor:
+:mod:`ada_atsc.ate.evaluate`; both write through :mod:`ada_atsc.training.evaluation`).
 
 Cross-domain evaluation is just this: a model trained on restaurants, ``--data`` a laptops file. The data
 file may be in any format the data layer reads; conflict examples are dropped (not an ATSC class). Besides

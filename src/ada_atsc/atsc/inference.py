@@ -17,6 +17,7 @@ from ..core.labels import ATSC_LABELS
 from ..runtime.backend import is_onnx, open_model, pick_device, softmax  # noqa: F401  (pick_device: re-exported)
 from ..runtime.batching import length_sorted_batches
 from .features import InputFormat, PairCollator, encode_pairs
+from .label_mix import read_label_mix
 
 
 def predict_proba(
@@ -45,7 +46,7 @@ def predict_proba(
         collate = PairCollator(tokenizer.pad_token_id or 0, return_tensors="np")
         for batch_ids in order:
             out[batch_ids] = softmax(model(**collate([features[i] for i in batch_ids])).logits)
-        return out
+        return _with_label_mix(model, out)
     import torch
 
     device = device or next(model.parameters()).device
@@ -59,11 +60,21 @@ def predict_proba(
             out[batch_ids] = torch.softmax(logits, dim=-1).cpu().numpy()
     if was_training:
         model.train()
-    return out
+    return _with_label_mix(model, out)
 
 
-def load_classifier(model_dir: str, device: str | None = None):
-    """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one."""
+def _with_label_mix(model, probs: np.ndarray) -> np.ndarray:
+    """``probs`` corrected to the label mix the classifier's directory names, if it names one
+    (:mod:`.label_mix`: written by ``ada-atsc adapt`` for the target domain)."""
+    mix = getattr(model, "ada_label_mix", None)
+    return mix.correct(probs) if mix is not None and len(probs) else probs
+
+
+def load_classifier(model_dir: str, device: str | None = None, *, label_mix: bool = True):
+    """(model, tokenizer, device) from a saved classifier directory; a clear error if it is not one.
+
+    A directory holding a label mix (:mod:`.label_mix`) has its outputs corrected to it, unless ``label_mix``
+    is False."""
     from ..runtime.models import resolve_model_path
     from .features import check_marker_tokens
 
@@ -81,4 +92,6 @@ def load_classifier(model_dir: str, device: str | None = None):
         if InputFormat.from_config(model.config).aspect_markers:
             check_marker_tokens(tokenizer, path)
 
-    return open_model(path, torch_loader, what="a classifier", device=device, check=check)
+    model, tokenizer, dev = open_model(path, torch_loader, what="a classifier", device=device, check=check)
+    model.ada_label_mix = read_label_mix(path) if label_mix else None
+    return model, tokenizer, dev

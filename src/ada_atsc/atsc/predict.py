@@ -59,10 +59,10 @@ class Predictor:
     """
 
     def __init__(self, model_dir: str | Path, *, device: str | None = None, batch_size: int = 64,
-                 max_seq_length: int = 128):
+                 max_seq_length: int = 128, label_mix: bool = True):
         from .inference import load_classifier
 
-        self.model, self.tokenizer, self.device = load_classifier(str(model_dir), device=device)
+        self.model, self.tokenizer, self.device = load_classifier(str(model_dir), device=device, label_mix=label_mix)
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]

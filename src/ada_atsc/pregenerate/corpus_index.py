@@ -1,7 +1,7 @@
 """First pass: stream the corpus once, tokenise it in batches and store it as flat arrays on disk.
 
 The generator then reads each block of documents, and each random "other document" for segment B, from these
-arrays with plain reads (:class:`SpanReader`), so memory stays flat however large the corpus is. No pickle or
+arrays with plain reads (:class:`~ada_atsc.pregenerate.span_reader.SpanReader`), so memory stays flat however large the corpus is. No pickle or
 shelf: raw little-endian arrays. Each distinct chunk of text is tokenised once (:mod:`.chunk_cache`).
 
 Files in the index folder (``n`` sentences, ``d`` documents, ``t`` tokens):

@@ -7,6 +7,9 @@ Two questions, each answered from the files the directory holds:
   anything else is an ATSC classifier;
 * **which backend** (:func:`is_export`): an ONNX export holds :data:`EXPORT_MANIFEST` beside its graph; a
   PyTorch model does not.
+
+A **bundle** (written by ``ada-atsc adapt``) is a directory of two models, ``extractor/`` and
+``classifier/``, with :data:`BUNDLE_MANIFEST` beside them: :func:`is_bundle`, :func:`bundle_parts`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,24 @@ TASK_CONFIG_KEY = "ada_atsc_task"
 EXPORT_MANIFEST = "ada_atsc_export.json"
 """The file that makes a directory an ONNX export (written by ``ada-atsc export``)."""
 
-KINDS = ("atsc", "ate")
+BUNDLE_MANIFEST = "adapt.json"
+"""The file that makes a directory a bundle of an extractor and a classifier (``ada-atsc adapt``)."""
+
+KINDS = ("atsc", "ate", "bundle")
+
+
+def is_bundle(path: str | Path) -> bool:
+    """Whether ``path`` is a bundle: ``extractor/`` and ``classifier/`` beside :data:`BUNDLE_MANIFEST`."""
+    path = Path(path)
+    return (path / BUNDLE_MANIFEST).is_file() and (path / "extractor").is_dir() and (path / "classifier").is_dir()
+
+
+def bundle_parts(path: str | Path) -> tuple[str, str]:
+    """(extractor directory, classifier directory) of the bundle ``path``; one clear line if it is not one."""
+    if not is_bundle(path):
+        raise AdaError(f"{path}: not a model bundle (an 'ada-atsc adapt' output: extractor/, classifier/ and "
+                       f"{BUNDLE_MANIFEST})")
+    return str(Path(path) / "extractor"), str(Path(path) / "classifier")
 
 
 def is_export(path: str | Path) -> bool:
@@ -37,9 +57,12 @@ def config_labels(config: dict) -> list[str]:
 
 
 def model_kind(model_dir: str | Path) -> str:
-    """``ate`` for an aspect extractor, ``atsc`` for a classifier (read from config.json, no torch)."""
+    """``ate`` for an aspect extractor, ``atsc`` for a classifier (read from config.json, no torch), ``bundle``
+    for a bundle of both."""
     from .models import resolve_model_path
 
+    if is_bundle(model_dir):
+        return "bundle"
     config_file = Path(resolve_model_path(str(model_dir))) / "config.json"
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))

@@ -1,0 +1,90 @@
+"""The settings of one ``adapt`` run, and the budgets of each scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import AdaError
+
+REPO_DATA = Path(__file__).resolve().parents[3] / "data"
+"""The data the project ships (a source checkout); an installed package names its labelled files itself."""
+
+DEFAULT_LABELED = ("semeval2014/Restaurants_Train_v2.xml", "semeval2014/Laptop_Train_v2.xml", "mams/train.xml")
+"""All the labelled training data the project ships, relative to :data:`REPO_DATA`."""
+
+BENCHMARK_TESTS = ("semeval2014/Restaurants_Test_Gold.xml", "semeval2014/Laptops_Test_Gold.xml", "mams/test.xml")
+"""Test sets whose sentences never enter the LM corpus or the pseudo-labelled data (they score the result)."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The budget of every stage."""
+
+    max_corpus_sentences: int | None  # LM corpus size (sentences), None for all
+    pregen_epochs: int
+    max_seq_len: int
+    lm_steps: int
+    head_warmup_steps: int
+    lm_learning_rate: float
+    ate_steps: int
+    atsc_steps: int
+    eval_steps: int
+    target_sentences: int  # target sentences pseudo-labelled per round
+    rounds: int
+    batch_size: int = 32
+
+
+SCALES = {
+    "tiny": Scale(400, 1, 32, 4, 2, 1e-4, 6, 6, 3, 40, 1, batch_size=8),
+    # this 2-core CPU, 15,000 hotel reviews in under 45 minutes: the demo's LM budget, a fifth of the studies'
+    # task budgets
+    "small": Scale(60_000, 1, 64, 200, 100, 1e-4, 250, 400, 100, 3000, 1),
+    # a GPU: the paper's LM budget and the studies' task budgets, two rounds of self-training
+    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1000, 1600, 100, 20_000, 2),
+}
+
+
+@dataclass(frozen=True)
+class AdaptOptions:
+    """One run: the target ``corpus`` (reviews: .txt a review a line, JSONL or CSV with ``text``, optionally
+    .gz), the bundle's ``output_dir``, the ``labeled`` source files (default: :data:`DEFAULT_LABELED`)."""
+
+    corpus: str
+    output_dir: str
+    labeled: tuple[str, ...] = ()
+    model: str | None = None  # the encoder (default: the packaged MiniLM)
+    scale: str = "small"
+    seed: int = 42
+    resume: bool = False
+    overwrite: bool = False
+    label_mix_correction: bool = True
+    text_field: str | None = None
+    extraction_precision: float = 0.8  # sentence-level exact match wanted of kept pseudo-labelled sentences
+    polarity_precision: float = 0.9  # accuracy wanted of kept pseudo-labelled polarities
+    max_per_term: int = 8  # kept pseudo-labelled pairs per aspect term and label (balance)
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise AdaError(f"--scale {self.scale}: choose from {', '.join(SCALES)}")
+        for name in ("extraction_precision", "polarity_precision"):
+            if not 0 < getattr(self, name) <= 1:
+                raise AdaError(f"--{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.max_per_term < 1:
+            raise AdaError(f"--max_per_term must be at least 1, got {self.max_per_term}")
+
+    @property
+    def budget(self) -> Scale:
+        return SCALES[self.scale]
+
+    def labeled_files(self) -> list[Path]:
+        files = [Path(f) for f in self.labeled] or [REPO_DATA / f for f in DEFAULT_LABELED]
+        for path in files:
+            if not path.is_file():
+                raise AdaError(f"{path}: labelled file not found (--labeled)")
+        return files
+
+    def benchmark_tests(self) -> list[Path]:
+        return [REPO_DATA / f for f in BENCHMARK_TESTS if (REPO_DATA / f).is_file()]

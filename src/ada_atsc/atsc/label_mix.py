@@ -1,0 +1,109 @@
+"""The label mix of new text: estimate it from the classifier's own outputs and correct the probabilities.
+
+A classifier learns the label mix of its training data along with everything else: trained with MAMS (45%
+neutral) it calls polar aspects neutral on reviews where neutral is rare. When the new text's mix differs but
+what each label looks like does not (label shift), the posterior under the new mix is the old posterior
+re-weighted by the ratio of the mixes and renormalised (Saerens, Latinne and Decaestecker, 2002)::
+
+    p_t(y | x) = p_s(y | x) * pi_t(y) / pi_s(y)  /  sum over y' of the same
+
+The new mix ``pi_t`` is unknown, but it is the fixed point of EM over unlabeled outputs: start from the
+training mix, correct every output with the current estimate, take the mean corrected output as the next
+estimate, until it stops moving (:func:`estimate_label_mix`). No target label is used.
+
+A classifier directory that holds :data:`LABEL_MIX_FILE` is corrected wherever it runs (``Predictor``, the
+pipeline, ``evaluate``, ``serve``): ``ada-atsc adapt`` writes it for the target domain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import AdaError
+from ..core.fileio import write_json
+from ..core.labels import ATSC_LABELS
+
+LABEL_MIX_FILE = "label_mix.json"
+"""The file in a classifier directory that switches the correction on (source and target mixes)."""
+
+
+@dataclass(frozen=True)
+class LabelMix:
+    """The training (``source``) and estimated new-text (``target``) mixes, each over :data:`ATSC_LABELS`."""
+
+    source: tuple[float, ...]
+    target: tuple[float, ...]
+    iterations: int = 0
+    examples: int = 0
+
+    def correct(self, probs: np.ndarray) -> np.ndarray:
+        """``probs`` (rows over :data:`ATSC_LABELS`) under the target mix."""
+        return correct_probabilities(probs, np.asarray(self.source), np.asarray(self.target))
+
+    def to_json(self) -> dict:
+        named = {"source": dict(zip(ATSC_LABELS, self.source)), "target": dict(zip(ATSC_LABELS, self.target))}
+        return {**named, "iterations": self.iterations, "examples": self.examples,
+                "method": "EM re-estimation of the label priors (Saerens et al. 2002)"}
+
+
+def correct_probabilities(probs: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Re-weight each row by ``target / source`` and renormalise (float32, rows sum to 1)."""
+    weights = np.asarray(target, dtype=np.float64) / np.maximum(np.asarray(source, dtype=np.float64), 1e-12)
+    corrected = np.asarray(probs, dtype=np.float64) * weights
+    return (corrected / np.maximum(corrected.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, max_iterations: int = 1000,
+                       tolerance: float = 1e-6) -> LabelMix:
+    """EM estimate of the label mix of the texts behind ``probs`` (the classifier's outputs on them, rows over
+    :data:`ATSC_LABELS`), from the training mix ``source``."""
+    probs = np.asarray(probs, dtype=np.float64)
+    source = np.asarray(source, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != len(source) or len(probs) == 0:
+        raise AdaError(f"label mix: expected outputs of shape (n > 0, {len(source)}), got {probs.shape}")
+    if not np.isclose(source.sum(), 1.0) or (source <= 0).any():
+        raise AdaError(f"label mix: the training mix must be positive and sum to 1, got {source.tolist()}")
+    target = source.copy()
+    iterations, moved = 0, np.inf
+    while moved >= tolerance and iterations < max_iterations:
+        updated = correct_probabilities(probs, source, target).astype(np.float64).mean(axis=0)
+        updated = np.maximum(updated, 1e-6)
+        updated /= updated.sum()
+        moved = np.abs(updated - target).max()
+        target = updated
+        iterations += 1
+    return LabelMix(tuple(round(float(x), 6) for x in source), tuple(round(float(x), 6) for x in target), iterations,
+                    len(probs))
+
+
+def mix_of(labels) -> np.ndarray:
+    """The label mix of a sequence of labels (each in :data:`ATSC_LABELS`; others are not counted)."""
+    counts = np.asarray([sum(1 for label in labels if label == name) for name in ATSC_LABELS], dtype=np.float64)
+    if counts.sum() == 0:
+        raise AdaError("label mix: no labels to count")
+    return np.maximum(counts / counts.sum(), 1e-6) / np.maximum(counts / counts.sum(), 1e-6).sum()
+
+
+def write_label_mix(model_dir: str | Path, mix: LabelMix) -> None:
+    """Switch the correction on for the classifier in ``model_dir``."""
+    write_json(Path(model_dir) / LABEL_MIX_FILE, mix.to_json())
+
+
+def read_label_mix(model_dir: str | Path) -> LabelMix | None:
+    """The correction of the classifier in ``model_dir``, or None when it has none."""
+    path = Path(model_dir) / LABEL_MIX_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        source = tuple(float(data["source"][label]) for label in ATSC_LABELS)
+        target = tuple(float(data["target"][label]) for label in ATSC_LABELS)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise AdaError(f"{path}: not a label mix (source and target over {', '.join(ATSC_LABELS)})") from None
+    if min(source) <= 0 or min(target) < 0:
+        raise AdaError(f"{path}: a mix must be positive")
+    return LabelMix(source, target, int(data.get("iterations", 0)), int(data.get("examples", 0)))
