@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "absa": ("ada_atsc.commands.absa", "6. absa: raw text -> every aspect with its sentiment (extractor + classifier)"),
     "serve": ("ada_atsc.commands.serve", "6. serve: an HTTP API (FastAPI) with micro-batching over the trained models"),
     "export": ("ada_atsc.commands.export", "6. export: a classifier or extractor -> ONNX (fp32 or int8) for fast CPU inference"),
+    "adapt": ("ada_atsc.commands.adapt", "7. adapt: your own reviews, no labels -> a model bundle for your domain"),
     "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
 }
 

@@ -105,7 +105,10 @@ def run_adapt(options: AdaptOptions) -> dict:
     stages.run("self_training", lambda: self_training_stage(options, work))
     stages.run("label_mix", lambda: label_mix_stage(options, work))
     stages.run("bundle", lambda: bundle_stage(options, out, stages, model, labeled))
-    return json.loads((out / BUNDLE_MANIFEST).read_text(encoding="utf-8"))
+    manifest = json.loads((out / BUNDLE_MANIFEST).read_text(encoding="utf-8"))
+    manifest["stages"] = stages.record  # the bundle stage's own time too
+    write_json(out / BUNDLE_MANIFEST, manifest)
+    return manifest
 
 
 # ------------------------------------------------------------------------------------------------ stages
@@ -200,8 +203,8 @@ def target_sample(corpus: Path, count: int, seed: int) -> list[str]:
 def self_training_stage(options: AdaptOptions, work: Path) -> dict:
     """Rounds of: pseudo-label target sentences with the current models, keep the confident ones (thresholds
     from the source dev set), retrain from the adapted encoder on source + pseudo-labelled data."""
-    from ..atsc.predict import Predictor
     from ..ate.extractor import Extractor
+    from ..atsc.predict import Predictor
     from ..data.readers import read_sentences
 
     budget = options.budget
@@ -218,7 +221,7 @@ def self_training_stage(options: AdaptOptions, work: Path) -> dict:
         polarity = polarity_threshold(dev_probs, [p.polarity for p in dev_pairs], predictor.labels,
                                       options.polarity_precision)
         texts = target_sample(work / "corpus" / "corpus.txt", budget.target_sentences, options.seed + number)
-        spans = extractor.extract(texts)
+        spans = _extract(extractor, texts, f"pseudo-labelling, round {number}", options.progress)
         probs = _span_probabilities(predictor, texts, spans)
         source_empty = sum(1 for s in dev if not s.aspects) / max(1, len(dev))
         labels = pseudo_label(texts, spans, probs, predictor.labels, extraction, polarity,
@@ -235,6 +238,18 @@ def self_training_stage(options: AdaptOptions, work: Path) -> dict:
     last = rounds[-1]
     return {"rounds": rounds, "pairs_kept": last["pseudo_labels"]["pairs_kept"],
             "sentences_kept": last["pseudo_labels"]["extraction_sentences_kept"]}
+
+
+def _extract(extractor, texts: list[str], what: str, progress: bool, chunk: int = 256) -> list[list[dict]]:
+    """The extractor's spans of ``texts``, in chunks under a progress bar."""
+    from tqdm.auto import tqdm
+
+    spans: list[list[dict]] = []
+    with tqdm(total=len(texts), desc=what, unit="sentence", disable=not progress, file=sys.stderr) as bar:
+        for at in range(0, len(texts), chunk):
+            spans.extend(extractor.extract(texts[at : at + chunk]))
+            bar.update(min(chunk, len(texts) - at))
+    return spans
 
 
 def _write_round_data(source: Path, data: Path, labels) -> None:
@@ -274,15 +289,16 @@ def final_models(work: Path) -> Path:
 def label_mix_stage(options: AdaptOptions, work: Path) -> dict:
     """The target's label mix, estimated from the final classifier's outputs on every aspect it finds in a
     fresh sample of target sentences, against the mix of its own training data."""
+    from ..ate.extractor import Extractor
     from ..atsc.label_mix import estimate_label_mix, mix_of
     from ..atsc.predict import Predictor
-    from ..ate.extractor import Extractor
 
     models = final_models(work)
     train_labels = [json.loads(line)["polarity"] for line in (models.parent / "train.jsonl").read_text().splitlines()] \
         if (models.parent / "train.jsonl").is_file() else []
     texts = target_sample(work / "corpus" / "corpus.txt", options.budget.target_sentences, options.seed + 1000)
-    spans = Extractor(models / "extractor", batch_size=options.budget.batch_size).extract(texts)
+    spans = _extract(Extractor(models / "extractor", batch_size=options.budget.batch_size), texts,
+                     "label mix", options.progress)
     predictor = Predictor(models / "classifier", label_mix=False)
     probs = np.concatenate([np.zeros((0, len(predictor.labels)))] + _span_probabilities(predictor, texts, spans))
     if not len(probs) or not train_labels:

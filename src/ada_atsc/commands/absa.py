@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_model_source, add_text_io_arguments, check_text_io
+from .arguments import add_model_source, add_text_io_arguments, check_text_io, pipeline_models
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--extractor", required=True, help="an aspect extractor ('ada-atsc train --task ate')")
-    parser.add_argument("--classifier", required=True, help="an aspect sentiment classifier ('ada-atsc train')")
+    parser.add_argument("--model", default=None, help="a bundle of both models ('ada-atsc adapt')")
+    parser.add_argument("--extractor", default=None, help="an aspect extractor ('ada-atsc train --task ate')")
+    parser.add_argument("--classifier", default=None, help="an aspect sentiment classifier ('ada-atsc train')")
     add_text_io_arguments(parser)
     add_model_source(parser)
 
@@ -23,4 +24,4 @@ def run(args: argparse.Namespace) -> int:
     from .streaming import run_text_stream
 
     check_text_io(args)
-    return run_text_stream(args, "absa", (args.extractor, args.classifier))
+    return run_text_stream(args, "absa", pipeline_models(args))

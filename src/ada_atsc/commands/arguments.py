@@ -132,6 +132,20 @@ def check_stream_options(args: argparse.Namespace) -> None:
         raise AdaError("give --workers N (local processes) or --ray (Ray actors), not both")
 
 
+def pipeline_models(args: argparse.Namespace) -> tuple[str, str]:
+    """(extractor, classifier) of a pipeline command: ``--model BUNDLE`` or ``--extractor`` with
+    ``--classifier``."""
+    from ..runtime.model_dir import bundle_parts
+
+    if args.model and (args.extractor or args.classifier):
+        raise AdaError("give --model BUNDLE or --extractor with --classifier, not both")
+    if args.model:
+        return bundle_parts(args.model)
+    if not (args.extractor and args.classifier):
+        raise AdaError("give --extractor and --classifier (or --model BUNDLE, an 'ada-atsc adapt' output)")
+    return args.extractor, args.classifier
+
+
 def check_output_file(output: str | None, overwrite: bool) -> None:
     """An ``--output`` file that exists is refused unless ``--overwrite_output_dir``."""
     if output and Path(output).exists() and not overwrite:

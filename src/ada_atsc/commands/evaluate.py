@@ -14,7 +14,7 @@ from .arguments import add_inference_arguments, add_model_source, add_output_dir
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="a classifier or an aspect extractor written by 'ada-atsc train' (the kind is read "
-                             "from its config)")
+                             "from its config), or a bundle ('ada-atsc adapt': the whole pipeline)")
     parser.add_argument("--extractor", default=None,
                         help="with --classifier: score the whole pipeline (extraction, joint span+polarity F1)")
     parser.add_argument("--classifier", default=None, help="the pipeline's sentiment classifier (with --extractor)")
@@ -38,7 +38,13 @@ def run(args: argparse.Namespace) -> int:
         raise AdaError("give --model DIR, or --extractor DIR and --classifier DIR (the whole pipeline)")
     if args.extractor:
         return _run_pipeline(args, files)
-    if model_kind(args.model) == "ate":
+    kind = model_kind(args.model)
+    if kind == "bundle":  # an 'ada-atsc adapt' bundle: the whole pipeline on sentence files
+        from ..runtime.model_dir import bundle_parts
+
+        args.extractor, args.classifier = bundle_parts(args.model)
+        return _run_pipeline(args, files)
+    if kind == "ate":
         return _run_extractor(args, files)
     return _run_classifier(args, files)
 

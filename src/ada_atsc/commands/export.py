@@ -14,7 +14,8 @@ from .arguments import add_model_source, add_overwrite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a classifier or an extractor written by 'ada-atsc train'")
+    parser.add_argument("--model", required=True, help="a classifier or an extractor written by 'ada-atsc train', or a bundle ('ada-atsc adapt': "
+                             "both are exported, into OUTPUT/extractor and OUTPUT/classifier)")
     parser.add_argument("--output", "--output_dir", dest="output", required=True, help="the export directory to write")
     add_overwrite(parser)
     parser.add_argument("--quantize", choices=["int8"], default=None,
@@ -27,9 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..export import ExportOptions, export_model
+    from ..export.exporter import export_bundle
+    from ..runtime.model_dir import is_bundle
 
     options = ExportOptions(quantize=args.quantize, opset=args.opset, optimize=args.optimize,
                             overwrite=args.overwrite_output_dir)
+    if is_bundle(args.model):
+        manifests = export_bundle(args.model, args.output, options)
+        print(json.dumps({"output": args.output, **{part: {k: m[k] for k in ("kind", "quantization")}
+                                                      for part, m in manifests.items()}}))
+        return 0
     manifest = export_model(args.model, args.output, options)
     print(json.dumps({"output": args.output, **{k: manifest[k] for k in ("kind", "quantization", "opset", "fused_operators")}}))
     return 0

@@ -13,7 +13,8 @@ from .arguments import add_model_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--classifier", required=True, help="a classifier directory (PyTorch or ONNX export)")
+    parser.add_argument("--model", default=None, help="a bundle ('ada-atsc adapt'): its classifier and extractor")
+    parser.add_argument("--classifier", default=None, help="a classifier directory (PyTorch or ONNX export)")
     parser.add_argument("--extractor", default=None, help="an extractor directory: enables POST /v1/absa")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -31,6 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from ..core.errors import AdaError
     from ..serve import ServeLimits, create_app
 
+    if args.model:
+        from .arguments import pipeline_models
+
+        args.extractor, args.classifier = pipeline_models(args)
+    elif not args.classifier:
+        raise AdaError("give --classifier (with --extractor for /v1/absa) or --model BUNDLE")
     if args.max_batch_size < 1 or args.max_items < 1 or args.max_chars < 1 or args.max_wait_ms < 0:
         raise AdaError("--max_batch_size, --max_items and --max_chars must be at least 1, --max_wait_ms at least 0")
     limits = ServeLimits(max_items=args.max_items, max_chars=args.max_chars, max_body_bytes=args.max_body_bytes,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..core.errors import AdaError
@@ -143,6 +143,16 @@ def quantise(source: Path, target: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
+def _copy_label_mix(source: Path, target: Path) -> None:
+    """A classifier corrected to a label mix (``adapt``) keeps the correction in its export."""
+    import shutil
+
+    from ..atsc.label_mix import LABEL_MIX_FILE
+
+    if (source / LABEL_MIX_FILE).is_file():
+        shutil.copyfile(source / LABEL_MIX_FILE, target / LABEL_MIX_FILE)
+
+
 def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportOptions | None = None) -> dict:
     """Export ``model_dir`` (a classifier or an extractor) to ``output_dir``; returns the manifest."""
     import onnxruntime
@@ -167,6 +177,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportO
             raw.unlink()
         tokenizer.save_pretrained(str(staging))
         model.config.save_pretrained(str(staging))
+        _copy_label_mix(source, staging)
         manifest = {
             "format": "ada-atsc onnx export", "format_version": FORMAT_VERSION, "kind": kind,
             "source_model": str(source), "source_fingerprint": model_fingerprint(source),
@@ -182,3 +193,24 @@ def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportO
     logger.info("exported %s (%s) to %s: %s", source, kind, output_dir, json.dumps(
         {k: manifest[k] for k in ("opset", "quantization", "fused_operators")}))
     return manifest
+
+
+def export_bundle(bundle: str | Path, output_dir: str | Path, options: ExportOptions | None = None) -> dict:
+    """Export both models of an ``adapt`` bundle into ``output_dir/extractor`` and ``output_dir/classifier``,
+    with the bundle's manifest and card beside them: the result is a bundle of exports."""
+    import shutil
+
+    from ..core.fileio import staged_output_dir
+    from ..runtime.model_dir import BUNDLE_MANIFEST, bundle_parts
+
+    options = options or ExportOptions()
+    require_onnx()
+    parts = dict(zip(("extractor", "classifier"), bundle_parts(bundle)))
+    manifests = {}
+    with staged_output_dir(output_dir, options.overwrite) as staging:
+        for name, source in parts.items():
+            manifests[name] = export_model(source, staging / name, replace(options, overwrite=False))
+        for name in (BUNDLE_MANIFEST, "README.md"):
+            if (Path(bundle) / name).is_file():
+                shutil.copyfile(Path(bundle) / name, staging / name)
+    return manifests
