@@ -213,3 +213,23 @@ def test_adapt_reads_the_shipped_hotel_format(tmp_path):
         for _, line in zip(range(5), source):
             target.write(line)
     assert len(list(iter_reviews(sample))) == 5
+
+
+def test_calibration_tames_an_over_confident_classifier_and_survives_the_round_trip(tmp_path):
+    from ada_atsc.atsc.label_mix import LabelMix, fit_calibration, read_label_mix, write_label_mix
+
+    rng = np.random.default_rng(1)
+    labels = rng.choice(3, size=3000, p=[0.5, 0.3, 0.2])
+    logits = rng.normal(size=(3000, 3))
+    logits[np.arange(3000), labels] += 1.0
+    sharp = np.exp(4 * logits) / np.exp(4 * logits).sum(axis=1, keepdims=True)  # four times too confident
+
+    def nll(p):
+        return float(-np.log(p[np.arange(len(labels)), labels]).mean())
+
+    calibration = fit_calibration(sharp, labels)
+    assert calibration.temperature > 2 and nll(calibration.apply(sharp)) < nll(sharp)
+    mix = LabelMix((0.5, 0.3, 0.2), (0.6, 0.35, 0.05), 3, 100, calibration)
+    write_label_mix(tmp_path, mix)
+    assert read_label_mix(tmp_path) == mix
+    np.testing.assert_allclose(read_label_mix(tmp_path).correct(sharp[:5]), mix.correct(sharp[:5]), atol=1e-6)

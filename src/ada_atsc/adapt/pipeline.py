@@ -286,24 +286,33 @@ def final_models(work: Path) -> Path:
     return Path(json.loads((work / "final_models.json").read_text(encoding="utf-8"))["models"])
 
 
+def source_calibration(work: Path, predictor):
+    """The final classifier's calibration, fitted on the source dev pairs (:func:`~ada_atsc.atsc.label_mix.fit_calibration`)."""
+    from ..atsc.label_mix import fit_calibration
+    from ..data.readers import read_sentences
+
+    pairs = polar_pairs(read_sentences(work / "source" / "dev.sentences.jsonl"))
+    probs = _probabilities(predictor, [(p.sentence, p.start, p.end) for p in pairs])
+    return fit_calibration(probs, np.asarray([predictor.labels.index(p.polarity) for p in pairs]))
+
+
 def label_mix_stage(options: AdaptOptions, work: Path) -> dict:
-    """The target's label mix, estimated from the final classifier's outputs on every aspect it finds in a
-    fresh sample of target sentences, against the mix of its own training data."""
+    """The target's label mix, estimated from the final classifier's calibrated outputs on every aspect it finds
+    in a fresh sample of target sentences, against the mix of its own training data."""
     from ..ate.extractor import Extractor
     from ..atsc.label_mix import estimate_label_mix, mix_of
     from ..atsc.predict import Predictor
 
     models = final_models(work)
-    train_labels = [json.loads(line)["polarity"] for line in (models.parent / "train.jsonl").read_text().splitlines()] \
-        if (models.parent / "train.jsonl").is_file() else []
+    train_labels = [json.loads(line)["polarity"] for line in (models.parent / "train.jsonl").read_text().splitlines()]
     texts = target_sample(work / "corpus" / "corpus.txt", options.budget.target_sentences, options.seed + 1000)
     spans = _extract(Extractor(models / "extractor", batch_size=options.budget.batch_size), texts,
                      "label mix", options.progress)
     predictor = Predictor(models / "classifier", label_mix=False)
     probs = np.concatenate([np.zeros((0, len(predictor.labels)))] + _span_probabilities(predictor, texts, spans))
-    if not len(probs) or not train_labels:
+    if not len(probs):
         return {"estimated": False, "reason": "no aspect found in the target sample", "aspects": 0}
-    mix = estimate_label_mix(probs, mix_of(train_labels))
+    mix = estimate_label_mix(probs, mix_of(train_labels), calibration=source_calibration(work, predictor))
     write_json(work / "label_mix.json", mix.to_json())
     return {"estimated": True, "aspects": int(len(probs)), **mix.to_json()}
 

@@ -11,6 +11,12 @@ The new mix ``pi_t`` is unknown, but it is the fixed point of EM over unlabeled 
 training mix, correct every output with the current estimate, take the mean corrected output as the next
 estimate, until it stops moving (:func:`estimate_label_mix`). No target label is used.
 
+EM trusts the probabilities: a classifier fine-tuned for a few hundred steps is over-confident, and EM on its
+raw outputs runs to a corner (every aspect neutral, say). So the outputs are first calibrated on the source
+dev set with bias-corrected temperature scaling (one temperature and one bias per class, fitted by
+likelihood: :func:`fit_calibration`; Alexandari et al. 2020 found this with EM hard to beat for label shift),
+and both the estimate and the correction work on calibrated outputs.
+
 A classifier directory that holds :data:`LABEL_MIX_FILE` is corrected wherever it runs (``Predictor``, the
 pipeline, ``evaluate``, ``serve``): ``ada-atsc adapt`` writes it for the target domain.
 """
@@ -39,15 +45,58 @@ class LabelMix:
     target: tuple[float, ...]
     iterations: int = 0
     examples: int = 0
+    calibration: Calibration | None = None
 
     def correct(self, probs: np.ndarray) -> np.ndarray:
-        """``probs`` (rows over :data:`ATSC_LABELS`) under the target mix."""
+        """``probs`` (rows over :data:`ATSC_LABELS`) calibrated, then under the target mix."""
+        if self.calibration is not None:
+            probs = self.calibration.apply(probs)
         return correct_probabilities(probs, np.asarray(self.source), np.asarray(self.target))
 
     def to_json(self) -> dict:
         named = {"source": dict(zip(ATSC_LABELS, self.source)), "target": dict(zip(ATSC_LABELS, self.target))}
-        return {**named, "iterations": self.iterations, "examples": self.examples,
-                "method": "EM re-estimation of the label priors (Saerens et al. 2002)"}
+        calibration = self.calibration.to_json() if self.calibration else None
+        return {**named, "iterations": self.iterations, "examples": self.examples, "calibration": calibration,
+                "method": "EM re-estimation of the label priors (Saerens et al. 2002) on outputs calibrated by "
+                          "bias-corrected temperature scaling on the source dev set"}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Bias-corrected temperature scaling: ``softmax(log(p) / temperature + bias)``."""
+
+    temperature: float = 1.0
+    bias: tuple[float, ...] = (0.0, 0.0, 0.0)
+
+    def apply(self, probs: np.ndarray) -> np.ndarray:
+        logits = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-12)) / self.temperature + np.asarray(self.bias)
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def to_json(self) -> dict:
+        return {"temperature": round(self.temperature, 6), "bias": dict(zip(ATSC_LABELS, self.bias))}
+
+
+def fit_calibration(probs: np.ndarray, labels: np.ndarray) -> Calibration:
+    """The :class:`Calibration` that maximises the likelihood of the (dev) ``labels`` (class indices)."""
+    from scipy.optimize import minimize
+
+    logp = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-12))
+    labels = np.asarray(labels)
+    classes = logp.shape[1]
+
+    def loss(params: np.ndarray) -> float:
+        logits = logp / np.exp(params[0]) + params[1:]
+        logits -= logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits).sum(axis=1))
+        return float(-(logits[np.arange(len(labels)), labels] - log_norm).mean())
+
+    start = np.zeros(classes + 1)
+    found = minimize(loss, start, method="L-BFGS-B")
+    params = found.x if found.success and loss(found.x) <= loss(start) else start
+    bias = params[1:] - params[1:].mean()
+    return Calibration(round(float(np.exp(params[0])), 6), tuple(round(float(b), 6) for b in bias))
 
 
 def correct_probabilities(probs: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -57,10 +106,13 @@ def correct_probabilities(probs: np.ndarray, source: np.ndarray, target: np.ndar
     return (corrected / np.maximum(corrected.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, max_iterations: int = 1000,
-                       tolerance: float = 1e-6) -> LabelMix:
+def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, calibration: Calibration | None = None,
+                       max_iterations: int = 1000, tolerance: float = 1e-6) -> LabelMix:
     """EM estimate of the label mix of the texts behind ``probs`` (the classifier's outputs on them, rows over
-    :data:`ATSC_LABELS`), from the training mix ``source``."""
+    :data:`ATSC_LABELS`), from the training mix ``source``; ``calibration`` (fitted on the source dev set) is
+    applied to the outputs first and kept with the estimate."""
+    if calibration is not None:
+        probs = calibration.apply(probs)
     probs = np.asarray(probs, dtype=np.float64)
     source = np.asarray(source, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[1] != len(source) or len(probs) == 0:
@@ -77,7 +129,7 @@ def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, max_iterations:
         target = updated
         iterations += 1
     return LabelMix(tuple(round(float(x), 6) for x in source), tuple(round(float(x), 6) for x in target), iterations,
-                    len(probs))
+                    len(probs), calibration)
 
 
 def mix_of(labels) -> np.ndarray:
@@ -102,8 +154,12 @@ def read_label_mix(model_dir: str | Path) -> LabelMix | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         source = tuple(float(data["source"][label]) for label in ATSC_LABELS)
         target = tuple(float(data["target"][label]) for label in ATSC_LABELS)
+        calibration = None
+        if data.get("calibration"):
+            calibration = Calibration(float(data["calibration"]["temperature"]),
+                                      tuple(float(data["calibration"]["bias"][label]) for label in ATSC_LABELS))
     except (OSError, ValueError, KeyError, TypeError):
         raise AdaError(f"{path}: not a label mix (source and target over {', '.join(ATSC_LABELS)})") from None
     if min(source) <= 0 or min(target) < 0:
         raise AdaError(f"{path}: a mix must be positive")
-    return LabelMix(source, target, int(data.get("iterations", 0)), int(data.get("examples", 0)))
+    return LabelMix(source, target, int(data.get("iterations", 0)), int(data.get("examples", 0)), calibration)
