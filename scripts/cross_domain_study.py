@@ -165,7 +165,7 @@ def rare_neutral_check(folder: Path, test: Path, seed: int, neutral_share: float
 def table(results: dict) -> str:
     """Mean +- std over seeds per pair and variant."""
     rows = ["| pair | variant | seeds | " + " | ".join(MEASURES) + " |", "|---|---|---|" + "---|" * len(MEASURES)]
-    pairs = sorted({key.split("|")[0] for key in results})
+    pairs = sorted({key.split("|")[0] for key in results if "|" in key})
     for pair in pairs:
         for variant in VARIANTS:
             runs = [r[variant] for key, r in results.items() if key.startswith(pair + "|") and variant in r]
@@ -186,7 +186,7 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pairs = sorted({key.split("|")[0] for key in results})
+    pairs = sorted({key.split("|")[0] for key in results if "|" in key})
     figure, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 3.6), squeeze=False)
     for axis, pair in zip(axes[0], pairs):
         variants = [v for v in VARIANTS if any(v in r for k, r in results.items() if k.startswith(pair + "|"))]

@@ -59,9 +59,19 @@ class Stages:
         return summary
 
 
-def _one_line(summary: dict) -> str:
-    flat = {k: v for k, v in summary.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-    return ", ".join(f"{k} {v}" for k, v in list(flat.items())[:6])
+def _one_line(summary: dict, prefix: str = "") -> str:
+    """The first few numbers of a stage's summary, nested keys dotted (``extractor_dev.f1 0.84``)."""
+    flat: list[str] = []
+
+    def walk(value: dict, prefix: str) -> None:
+        for key, item in value.items():
+            if isinstance(item, dict):
+                walk(item, f"{prefix}{key}.")
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                flat.append(f"{prefix}{key} {item}")
+
+    walk(summary, prefix)
+    return ", ".join(flat[:8])
 
 
 def prepare_output(options: AdaptOptions) -> Path:
