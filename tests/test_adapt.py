@@ -233,3 +233,24 @@ def test_calibration_tames_an_over_confident_classifier_and_survives_the_round_t
     write_label_mix(tmp_path, mix)
     assert read_label_mix(tmp_path) == mix
     np.testing.assert_allclose(read_label_mix(tmp_path).correct(sharp[:5]), mix.correct(sharp[:5]), atol=1e-6)
+
+
+def test_serve_takes_a_bundle(bundle):
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from ada_atsc import AbsaPipeline
+
+    from .conftest import start_server
+
+    server, url = start_server("--model", str(bundle))
+    try:
+        text = "The room was spotless but the staff were rude."
+        answer = httpx.post(f"{url}/v1/absa", json={"texts": [text]}, timeout=30)
+        assert answer.status_code == 200
+        served = answer.json()["results"][0]["aspects"]
+        expected = AbsaPipeline(bundle).predict([text])[0]["aspects"]
+        assert [(a["from"], a["to"], a["label"]) for a in served] == [(a["from"], a["to"], a["label"]) for a in expected]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
