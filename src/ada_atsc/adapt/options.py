@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import AdaError
@@ -64,7 +64,6 @@ class AdaptOptions:
     polarity_precision: float = 0.9  # accuracy wanted of kept pseudo-labelled polarities
     max_per_term: int = 8  # kept pseudo-labelled pairs per aspect term and label (balance)
     progress: bool = True
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:

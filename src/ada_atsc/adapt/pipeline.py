@@ -32,14 +32,9 @@ MIN_TARGET_SENTENCES = 2
 class Stages:
     """Runs stages in order, skipping the complete ones (see the module docstring)."""
 
-    def __init__(self, work: Path, progress: bool):
-        self.work = work
+    def __init__(self, work: Path):
         self.markers = work / "stages"
-        self.progress = progress
         self.record: dict[str, dict] = {}
-
-    def done(self, name: str) -> bool:
-        return (self.markers / f"{name}.json").is_file()
 
     def run(self, name: str, stage: Callable[[], dict]) -> dict:
         number = STAGES.index(name) + 1
@@ -102,7 +97,7 @@ def run_adapt(options: AdaptOptions) -> dict:
     out = prepare_output(options)
     fresh = not out.exists()
     work = out / "work"
-    stages = Stages(work, options.progress)
+    stages = Stages(work)
     try:
         stages.run("corpus", lambda: corpus_stage(options, work))
     except AdaError:
@@ -265,22 +260,19 @@ def _extract(extractor, texts: list[str], what: str, progress: bool, chunk: int 
 def _write_round_data(source: Path, data: Path, labels) -> None:
     """Source + pseudo-labelled train files; the source dev files, unchanged."""
     data.mkdir(parents=True, exist_ok=True)
-    source_sentences = [json.loads(line) for line in (source / "train.sentences.jsonl").read_text().splitlines()]
-    write_jsonl(data / "train.sentences.jsonl", source_sentences + [s.to_record() for s in labels.sentences])
-    source_pairs = [json.loads(line) for line in (source / "train.jsonl").read_text().splitlines()]
-    write_jsonl(data / "train.jsonl", source_pairs + [p.to_record() for p in labels.pairs])
+    write_jsonl(data / "pseudo.sentences.jsonl", (s.to_record() for s in labels.sentences))
+    write_jsonl(data / "pseudo.jsonl", (p.to_record() for p in labels.pairs))
+    for name, pseudo in (("train.sentences.jsonl", "pseudo.sentences.jsonl"), ("train.jsonl", "pseudo.jsonl")):
+        (data / name).write_bytes((source / name).read_bytes() + (data / pseudo).read_bytes())
     for name in ("dev.sentences.jsonl", "dev.jsonl"):
         shutil.copyfile(source / name, data / name)
-    write_jsonl(data / "pseudo.sentences.jsonl", (s.to_record() for s in labels.sentences))
 
 
 def _probabilities(predictor, pairs: list[tuple[str, int, int]]) -> np.ndarray:
     """The classifier's rows for (sentence, start, end) pairs, in order."""
     if not pairs:
         return np.zeros((0, len(predictor.labels)), dtype=np.float32)
-    pending = [({}, sentence, start, end) for sentence, start, end in pairs]
-    predictor.classify_spans(pending)
-    return np.asarray([[entry["probabilities"][label] for label in predictor.labels] for entry, *_ in pending])
+    return predictor.span_probabilities(pairs)
 
 
 def _span_probabilities(predictor, texts: list[str], spans: list[list[dict]]) -> list[np.ndarray]:

@@ -154,7 +154,8 @@ def mix_of(labels) -> np.ndarray:
     counts = np.asarray([sum(1 for label in labels if label == name) for name in ATSC_LABELS], dtype=np.float64)
     if counts.sum() == 0:
         raise AdaError("label mix: no labels to count")
-    return np.maximum(counts / counts.sum(), 1e-6) / np.maximum(counts / counts.sum(), 1e-6).sum()
+    mix = np.maximum(counts / counts.sum(), 1e-6)
+    return mix / mix.sum()
 
 
 def write_label_mix(model_dir: str | Path, mix: LabelMix) -> None:

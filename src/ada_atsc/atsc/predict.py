@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..core.errors import AdaError
 
 Aspect = str | tuple[int, int] | list | dict
@@ -99,16 +101,20 @@ class Predictor:
         self.classify_spans(pending)
         return results[0] if single else results
 
+    def span_probabilities(self, spans: Sequence[tuple[str, int, int]]) -> np.ndarray:
+        """Class probabilities (rows over :attr:`labels`) of (sentence, start, end) spans, in order."""
+        from .inference import predict_proba
+
+        return predict_proba(self.model, self.tokenizer, [s[0] for s in spans], [s[0][s[1]:s[2]] for s in spans],
+                             spans=[(s[1], s[2]) for s in spans], max_seq_length=self.max_seq_length,
+                             batch_size=self.batch_size, device=self.device)
+
     def classify_spans(self, pending: list[tuple[dict, str, int, int]]) -> None:
         """Fill ``label`` and ``probabilities`` into each ``entry`` of (entry, sentence, start, end): the span
         itself is classified (markers go around it, not around the term's first occurrence)."""
-        from .inference import predict_proba
-
         if not pending:
             return
-        probs = predict_proba(self.model, self.tokenizer, [p[1] for p in pending], [p[1][p[2]:p[3]] for p in pending],
-                              spans=[(p[2], p[3]) for p in pending], max_seq_length=self.max_seq_length,
-                              batch_size=self.batch_size, device=self.device)
+        probs = self.span_probabilities([p[1:] for p in pending])
         for (entry, *_), row in zip(pending, probs):
             entry["label"] = self.labels[int(row.argmax())]
             entry["probabilities"] = {label: round(float(p), 6) for label, p in zip(self.labels, row)}

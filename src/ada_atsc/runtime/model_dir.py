@@ -29,9 +29,6 @@ EXPORT_MANIFEST = "ada_atsc_export.json"
 BUNDLE_MANIFEST = "adapt.json"
 """The file that makes a directory a bundle of an extractor and a classifier (``ada-atsc adapt``)."""
 
-KINDS = ("atsc", "ate", "bundle")
-
-
 def is_bundle(path: str | Path) -> bool:
     """Whether ``path`` is a bundle: ``extractor/`` and ``classifier/`` beside :data:`BUNDLE_MANIFEST`."""
     path = Path(path)
