@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from ..core.errors import AdaError
 from ..core.labels import ID2LABEL, LABEL2ID  # noqa: F401  (re-exported: the model config's label maps)
 from ..data.records import AspectExample
+from ..runtime.batching import PairCollator  # noqa: F401  (re-exported: batches of pair features)
 
 ASPECT_START, ASPECT_END = "[ASP]", "[/ASP]"
 """The marker tokens put around the target span when ``aspect_markers`` is on."""
@@ -161,42 +162,3 @@ def encode_examples(tokenizer, examples: Sequence[AspectExample], max_seq_length
         if example.polarity is not None:
             feature["labels"] = LABEL2ID[example.polarity]
     return features
-
-
-class PairCollator:
-    """Pad a batch to its longest member (or to a fixed ``pad_to`` length, the 2019 baseline).
-
-    ``pad_to_multiple_of`` rounds the padded length up (8 helps tensor cores under fp16/bf16).
-    """
-
-    def __init__(self, pad_token_id: int, pad_to: int | None = None, pad_to_multiple_of: int | None = None,
-                 return_tensors: str = "pt"):
-        self.pad_token_id = pad_token_id
-        self.pad_to = pad_to
-        self.multiple = pad_to_multiple_of
-        self.return_tensors = return_tensors  # "pt" (PyTorch) or "np" (numpy: an ONNX export, no PyTorch)
-
-    def __call__(self, features: list[dict]) -> dict:
-        if self.return_tensors == "np":
-            import numpy as np
-
-            as_tensor = lambda rows: np.asarray(rows, dtype=np.int64)  # noqa: E731
-        else:
-            import torch  # here, so that importing the input format (``train --help``) stays light
-
-            as_tensor = lambda rows: torch.tensor(rows, dtype=torch.long)  # noqa: E731
-        length = max(len(f["input_ids"]) for f in features)
-        if self.pad_to is not None:
-            length = max(length, self.pad_to)
-        if self.multiple:
-            length = -(-length // self.multiple) * self.multiple
-        batch: dict = {}
-        for key, pad in (("input_ids", self.pad_token_id), ("token_type_ids", 0), ("attention_mask", 0),
-                         ("aspect_mask", 0)):
-            if key not in features[0]:
-                continue
-            rows = [list(f[key]) + [pad] * (length - len(f[key])) for f in features]
-            batch[key] = as_tensor(rows)
-        if "labels" in features[0]:
-            batch["labels"] = as_tensor([f["labels"] for f in features])
-        return batch

@@ -20,7 +20,8 @@ class ClassifierTrainingOptions:
     model_name_or_path: str
     output_dir: str
     task: str = "atsc"
-    """``atsc`` (a sentiment classifier of aspect pairs) or ``ate`` (an aspect term extractor)."""
+    """``atsc`` (a sentiment classifier of aspect pairs), ``ate`` (an aspect term extractor) or ``acsa`` (an
+    aspect-category classifier)."""
     # data
     data_dir: str | None = None
     train_file: list[str] | None = None

@@ -5,6 +5,8 @@ takes its labels from here.
 * :data:`ATSC_LABELS`: what a classifier predicts, in the order of its ``id2label`` (conflict is not a class:
   it is dropped from ATSC data, as in the paper); :data:`LABEL2ID` / :data:`ID2LABEL` map them.
 * :data:`EXTRACTION_TAGS`: the BIO tags of an aspect extractor, in the order of its ``id2label``.
+* :data:`CATEGORY_ABSENT`: the aspect-category classifier's "not mentioned" class (its other classes are the
+  polarities of its data, saved in its config).
 """
 
 from __future__ import annotations
@@ -20,3 +22,8 @@ ID2LABEL = dict(enumerate(ATSC_LABELS))
 
 EXTRACTION_TAGS = ("O", "B-ASP", "I-ASP")
 """The extractor's labels, in the order of its ``id2label``."""
+
+CATEGORY_ABSENT = "none"
+"""The aspect-category classifier's label for "this category is not mentioned": its classes are this label
+followed by the polarities its training data holds (``conflict`` only where the data annotate it, as in
+SemEval-2014 restaurants), in the order of its ``id2label``."""

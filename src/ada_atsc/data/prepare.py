@@ -13,6 +13,11 @@ seed, the same fraction of the sentences that have no pair (no aspect, or only c
 token, so spans follow :func:`~ada_atsc.data.records.resolve_span_overlaps` (a duplicate span is one aspect,
 ``conflict`` if its listings disagree; of overlapping spans the longest is kept); conflict aspects stay (they
 are aspects, whatever their polarity) and are counted in ``stats.json``.
+
+Where the source annotates aspect categories (SemEval-2014 restaurants, MAMS-ACSA, SemEval-2015/16),
+``<split>.categories.jsonl`` holds them too, ``{"id", "sentence", "categories": [{"category", "polarity"}]}``,
+split on the same dev sentences, so ``train --task acsa --data_dir`` works like the other tasks. A file with
+categories and no aspect terms (MAMS-ACSA) gives only the category files.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ import numpy as np
 from ..core.errors import AdaError
 from ..core.fileio import write_json, write_jsonl
 from .readers import read_dataset, read_sentences
-from .records import ATSC_LABELS, POLARITIES, AspectExample, SentenceRecord, resolve_span_overlaps
+from .records import (
+    ATSC_LABELS,
+    POLARITIES,
+    AspectExample,
+    CategorySentence,
+    SentenceRecord,
+    resolve_span_overlaps,
+)
 from .writers import write_dataset
 
 log = logging.getLogger(__name__)
@@ -50,11 +62,15 @@ def prepare_semeval(
         if not is_train:
             raise AdaError("--upsample applies to training data: add --istrain")
         _check_ratios(upsample)
-    examples = read_files(files)
+    categories = read_category_files(files)
+    examples = read_files(files) if not categories or _has_terms(files) else []
     if drop_conflict:
         examples = [example for example in examples if example.polarity != "conflict"]
-    if not examples:
+    if not examples and not categories:
         raise AdaError(f"{', '.join(map(str, files))}: no aspect terms found")
+    if not examples:  # a category-only source (MAMS-ACSA): only the category files
+        return _prepare_categories_only(categories, files, output_dir, is_train=is_train, seed=seed,
+                                        overwrite=overwrite)
 
     sentences, span_stats = read_sentence_files(files)
     if is_train:
@@ -71,7 +87,9 @@ def prepare_semeval(
         splits = {"test": examples}
         sentence_splits = {"test": sentences}
 
-    existing = [f"{name}{suffix}" for name in splits for suffix in (".jsonl", ".sentences.jsonl")
+    category_splits = {name: [c for c in categories if c.sentence in {s.sentence for s in split}]
+                       for name, split in sentence_splits.items()} if categories else {}
+    existing = [f"{name}{suffix}" for name in splits for suffix in (".jsonl", ".sentences.jsonl", ".categories.jsonl")
                 if (output_dir / f"{name}{suffix}").exists()]
     if existing and not overwrite:
         raise AdaError(f"{output_dir}: {', '.join(existing)} already there (pass --overwrite_output_dir to replace them)")
@@ -82,6 +100,60 @@ def prepare_semeval(
         stats[name] = count_polarities(split)
         write_jsonl(output_dir / f"{name}.sentences.jsonl", (record.to_record() for record in sentence_splits[name]))
         stats.setdefault("sentence_files", {})[name] = {**count_sentences(sentence_splits[name]), **span_stats}
+        if categories:
+            _write_categories(output_dir, name, category_splits[name], stats)
+    stats.setdefault("sources", {}).update({name: [str(f) for f in files] for name in splits})
+    write_json(output_dir / "stats.json", stats)
+    return stats
+
+
+def read_category_files(files: list[str]) -> list[CategorySentence]:
+    """The category sentences of ``files`` (ids as :func:`read_files`); empty when none of them has categories."""
+    from .category_readers import read_category_sentences
+
+    sentences: list[CategorySentence] = []
+    for file in files:
+        try:
+            records = read_category_sentences(file)
+        except AdaError as exc:
+            if "no aspect categories" in str(exc):
+                return []  # categories only count where every file has them
+            raise
+        if len(files) > 1:
+            records = [CategorySentence(f"{Path(file).stem}:{r.id}", r.sentence, r.categories) for r in records]
+        sentences.extend(records)
+    return sentences
+
+
+def _has_terms(files: list[str]) -> bool:
+    return any(record.aspects for file in files for record in read_sentences(file))
+
+
+def _write_categories(output_dir: Path, name: str, sentences: list[CategorySentence], stats: dict) -> None:
+    write_jsonl(output_dir / f"{name}.categories.jsonl", (record.to_record() for record in sentences))
+    stats.setdefault("category_files", {})[name] = {
+        "sentences": len(sentences), "categories": sum(len(s.categories) for s in sentences),
+        **Counter(c.polarity for s in sentences for c in s.categories)}
+
+
+def _prepare_categories_only(categories: list[CategorySentence], files: list[str], output_dir: Path, *,
+                             is_train: bool, seed: int, overwrite: bool) -> dict:
+    """Category files alone (a source without aspect terms): dev is ``DEV_FRACTION`` of the sentences, seeded."""
+    if is_train:
+        texts = list(dict.fromkeys(c.sentence for c in categories))
+        order = np.random.default_rng(seed).permutation(len(texts))
+        dev_texts = {texts[i] for i in order[: round(len(texts) * DEV_FRACTION)]}
+        splits = {"train": categories, "dev": [c for c in categories if c.sentence in dev_texts],
+                  "train_split": [c for c in categories if c.sentence not in dev_texts]}
+    else:
+        splits = {"test": categories}
+    existing = [f"{name}.categories.jsonl" for name in splits if (output_dir / f"{name}.categories.jsonl").exists()]
+    if existing and not overwrite:
+        raise AdaError(f"{output_dir}: {', '.join(existing)} already there (pass --overwrite_output_dir to replace them)")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stats = _read_stats(output_dir / "stats.json")
+    for name, split in splits.items():
+        _write_categories(output_dir, name, split, stats)
     stats.setdefault("sources", {}).update({name: [str(f) for f in files] for name in splits})
     write_json(output_dir / "stats.json", stats)
     return stats

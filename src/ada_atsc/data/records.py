@@ -99,3 +99,34 @@ def resolve_span_overlaps(aspects: tuple[AspectSpan, ...] | list[AspectSpan]) ->
             kept.append(aspect)
     kept.sort(key=lambda a: a.start)
     return tuple(kept), duplicates, len(merged) - len(kept)
+
+
+@dataclass(frozen=True)
+class CategoryOpinion:
+    """One aspect category a sentence speaks about (``food``, ``service``, ``price`` ...) and its polarity."""
+
+    category: str
+    polarity: str | None
+
+    def to_record(self) -> dict:
+        return {"category": self.category, "polarity": self.polarity}
+
+
+@dataclass(frozen=True)
+class CategorySentence:
+    """One sentence with the aspect categories it mentions: the unit of aspect-category sentiment (ACSA).
+
+    Categories cover implicit opinions that name no term ("It was way overpriced." -> price negative). On
+    disk (``<split>.categories.jsonl``): ``{"id", "sentence", "categories": [{"category", "polarity"}]}``.
+    """
+
+    id: str
+    sentence: str
+    categories: tuple[CategoryOpinion, ...] = ()
+
+    def to_record(self) -> dict:
+        return {"id": self.id, "sentence": self.sentence, "categories": [c.to_record() for c in self.categories]}
+
+    def polarity_of(self, category: str) -> str | None:
+        """The polarity given to ``category``, or None when the sentence does not mention it."""
+        return next((c.polarity for c in self.categories if c.category == category), None)

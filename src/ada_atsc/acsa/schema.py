@@ -1,0 +1,84 @@
+"""What an aspect-category classifier knows: its categories, its polarities, and how a category is asked about.
+
+A category classifier reads (sentence, category) pairs, the auxiliary-sentence construction of Sun et al.
+(NAACL 2019, "NLI-M"): ``[CLS] the sentence [SEP] food [SEP]`` → ``none`` (the sentence does not speak of
+food) or one of the polarities. One pass per category keeps every category's decision its own (a sentence
+praising the food and damning the service gives two different inputs), and the label set stays the
+data set's: SemEval-2014 restaurants annotate ``conflict``, MAMS does not.
+
+The schema is saved in the model's ``config.json`` (:data:`CONFIG_KEY`), so prediction, evaluation and the
+report need no flag to know which categories a model asks about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..core.errors import AdaError
+from ..core.labels import CATEGORY_ABSENT, POLARITIES
+from ..data.records import CategorySentence
+
+CONFIG_KEY = "ada_atsc_categories"
+"""The ``config.json`` key holding a category classifier's :class:`CategorySchema`."""
+
+
+@dataclass(frozen=True)
+class CategorySchema:
+    """The categories a model asks about and the polarities it tells apart (its classes: ``none`` + those)."""
+
+    categories: tuple[str, ...]
+    polarities: tuple[str, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The classifier's classes, in ``id2label`` order: :data:`CATEGORY_ABSENT` first."""
+        return (CATEGORY_ABSENT, *self.polarities)
+
+    def label_id(self, polarity: str | None) -> int:
+        """Class id of a gold polarity (``None``: the category is not mentioned)."""
+        return 0 if polarity is None else 1 + self.polarities.index(polarity)
+
+    def to_config(self) -> dict:
+        return {"layout": "sentence_category_pair", "categories": list(self.categories),
+                "polarities": list(self.polarities)}
+
+    @classmethod
+    def from_config(cls, config, source: object = "model") -> CategorySchema:
+        saved = getattr(config, CONFIG_KEY, None)
+        if not saved:
+            raise AdaError(f"{source}: not an aspect-category model (its config has no '{CONFIG_KEY}')")
+        return cls(tuple(saved["categories"]), tuple(saved["polarities"]))
+
+    @classmethod
+    def from_data(cls, sentences: Iterable[CategorySentence], source: object = "training data") -> CategorySchema:
+        """Categories sorted by name (the model does not depend on file order); the polarities the data use,
+        in the project's order."""
+        categories, polarities = set(), set()
+        for sentence in sentences:
+            for opinion in sentence.categories:
+                categories.add(opinion.category)
+                if opinion.polarity is None:
+                    raise AdaError(f"{source}: sentence {sentence.id}: category {opinion.category!r} has no polarity")
+                polarities.add(opinion.polarity)
+        if not categories:
+            raise AdaError(f"{source}: no aspect categories to learn")
+        return cls(tuple(sorted(categories)), tuple(p for p in POLARITIES if p in polarities))
+
+    def check(self, sentences: Iterable[CategorySentence], source: object) -> None:
+        """Every category and polarity of ``sentences`` must be known to this schema."""
+        for sentence in sentences:
+            for opinion in sentence.categories:
+                if opinion.category not in self.categories:
+                    raise AdaError(f"{source}: sentence {sentence.id}: category {opinion.category!r} is not one of "
+                                   f"the model's ({', '.join(self.categories)})")
+                if opinion.polarity is not None and opinion.polarity not in self.polarities:
+                    raise AdaError(f"{source}: sentence {sentence.id}: polarity {opinion.polarity!r} is not one of "
+                                   f"the model's ({', '.join(self.polarities)})")
+
+
+def auxiliary_text(category: str) -> str:
+    """The second segment that asks about ``category``: its name in words (``anecdotes/miscellaneous`` →
+    ``anecdotes miscellaneous``, ``FOOD#QUALITY`` → ``food quality``)."""
+    text = category.replace("#", " ").replace("/", " ").replace("_", " ").lower()
+    return " ".join(text.split())
