@@ -5,6 +5,10 @@ sentence (overlapping windows cover a sentence longer than its positions); each 
 sentence by the ATSC classifier, which applies its own saved input format (aspect markers). A sentence too
 long for the classifier is cut to a window of characters around the aspect, so the aspect is never the part
 that truncation removes. Offsets are into the original text: ``text[from:to] == term``.
+
+With a category model (``categories_dir``: ``train --task acsa``), each text also gets ``categories``: for
+every sentence, the categories it speaks about with their labels, implicit opinions included ("It was way
+overpriced." names no term but is price negative); ``from``/``to`` are the sentence's offsets in the text.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ class AbsaPipeline:
     """
 
     def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path | None = None, *,
-                 device: str | None = None, batch_size: int = 32, max_seq_length: int = 128):
+                 device: str | None = None, batch_size: int = 32, max_seq_length: int = 128,
+                 categories_dir: str | Path | None = None):
         from ..ate.extractor import Extractor
         from ..atsc.predict import Predictor
         from ..runtime.model_dir import bundle_parts
@@ -63,6 +68,12 @@ class AbsaPipeline:
         self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size, max_seq_length=max_seq_length)
         self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),
                                     max_seq_length=max_seq_length)
+        self.categories = None
+        if categories_dir is not None:
+            from ..acsa.predict import CategoryClassifier
+
+            self.categories = CategoryClassifier(str(categories_dir), device=device, batch_size=max(batch_size, 64),
+                                                 max_seq_length=max_seq_length)
 
     def predict(self, texts: str | Sequence[str], *, timings: dict | None = None) -> list[dict] | dict:
         """For each text ``{"aspects": [...]}`` (``term``, ``from``, ``to``, ``label``, ``probabilities``,
@@ -79,7 +90,8 @@ class AbsaPipeline:
         pieces: list[tuple[int, int, int]] = []  # (text index, sentence start, sentence end)
         for index, text in enumerate(texts):
             problem = text_problem(text)
-            results.append({"error": problem} if problem else {"aspects": []})
+            results.append({"error": problem} if problem else
+                           {"aspects": [], **({"categories": []} if self.categories else {})})
             if not problem:
                 pieces.extend((index, a, b) for a, b in sentence_offsets(text))
         clock = time.perf_counter()
@@ -98,9 +110,16 @@ class AbsaPipeline:
                 pending.append((entry, sentence[left:right], start - left, end - left))
         classifying = time.perf_counter()
         self.classifier.classify_spans(pending)
+        classified = time.perf_counter()
+        if self.categories is not None:
+            found_categories = self.categories.categorise([texts[i][a:b] for i, a, b in pieces])
+            for (index, offset, stop), categories in zip(pieces, found_categories):
+                results[index]["categories"].extend({**c, "from": offset, "to": stop} for c in categories)
         if timings is not None:
             timings["extraction"] = timings.get("extraction", 0.0) + extracted - clock
-            timings["classification"] = timings.get("classification", 0.0) + time.perf_counter() - classifying
+            timings["classification"] = timings.get("classification", 0.0) + classified - classifying
+            if self.categories is not None:
+                timings["categories"] = timings.get("categories", 0.0) + time.perf_counter() - classified
         for entry, *_ in pending:  # the documented key order
             entry.update({"label": entry.pop("label"), "probabilities": entry.pop("probabilities"),
                           "score": entry.pop("score")})

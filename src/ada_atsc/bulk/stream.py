@@ -34,12 +34,15 @@ def record_batches(records: Iterator[TextRecord], batch_size: int) -> Iterator[l
         yield batch
 
 
-def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]], list[list[dict]]] | None,
-                   batch_size: int, field: str,
-                   map_batches: Callable[[Iterator[list[str]]], Iterator[list[list[dict]]]] | None = None,
-                   ) -> Iterator[dict]:
+def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]], list] | None,
+                   batch_size: int, field: str | None,
+                   map_batches: Callable[[Iterator[list[str]]], Iterator[list]] | None = None,
+                   keep_fields: bool = False) -> Iterator[dict]:
     """Output records in input order: ``analyse`` runs on each batch of usable texts (or ``map_batches`` maps
-    the stream of batches, e.g. :meth:`ada_atsc.bulk.WorkerPool.map_ordered`); bad records get errors."""
+    the stream of batches, e.g. :meth:`ada_atsc.bulk.WorkerPool.map_ordered`); bad records get errors.
+
+    Each text's result goes under ``field``, or, with ``field=None``, its keys (a dict) into the record;
+    ``keep_fields`` copies the input record's other fields (``date``, ``hotel`` ...) under ``fields``."""
     pending: deque[list[tuple[TextRecord, str | None]]] = deque()  # each record with its problem (or None)
 
     def usable_texts(batches: Iterator[list[TextRecord]]) -> Iterator[list[str]]:
@@ -56,8 +59,12 @@ def stream_records(records: Iterator[TextRecord], analyse: Callable[[list[str]],
         results = iter(analysed)
         for record, problem in pending.popleft():
             base = {"line": record.line, **({"id": record.id} if record.id is not None else {})}
+            if keep_fields and record.fields:
+                base["fields"] = record.fields
             if problem:
                 yield {**base, "error": problem}
+            elif field is None:
+                yield {**base, "text": record.text, **next(results)}
             else:
                 yield {**base, "text": record.text, field: next(results)}
 

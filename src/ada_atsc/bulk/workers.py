@@ -1,7 +1,9 @@
 """Worker processes for a long run: each holds its own models, batches come back in input order.
 
 * :class:`AnalyserSpec`: what to load (a picklable recipe, so each worker or Ray actor builds its own models
-  once): ``absa`` (extractor + classifier, texts in), ``extract`` (extractor, texts in) or ``predict``
+  once): ``absa`` (extractor + classifier, texts in: each text's aspects), ``analyse`` (extractor +
+  classifier [+ category model], texts in: each text's ``{"aspects", "categories"}``), ``extract``
+  (extractor, texts in), ``categories`` (a category model, texts in: the categories of each) or ``predict``
   (classifier, ``predict`` request records in).
 * :class:`WorkerPool`: ``workers`` processes, their torch / ONNX Runtime threads pinned to their share of the
   cores. Batches go out as the input streams in, at most ``2 x workers`` batches in flight, and come back in
@@ -25,7 +27,7 @@ from ..runtime.model_dir import is_export
 Analyse = Callable[[list], list]
 """A batch of inputs (texts, or request records for ``predict``) -> one result per input."""
 
-KINDS = ("absa", "extract", "predict")
+KINDS = ("absa", "analyse", "categories", "extract", "predict")
 
 _ANALYSER: Analyse | None = None
 
@@ -50,12 +52,25 @@ class AnalyserSpec:
             pipeline = AbsaPipeline(*self.models, device=self.device, batch_size=self.batch_size,
                                     max_seq_length=self.max_seq_length)
             return lambda texts: [r.get("aspects", []) for r in pipeline.predict(texts)]
+        if self.kind == "analyse":
+            from ..absa.pipeline import AbsaPipeline
+
+            extractor, classifier, *categories = self.models
+            pipeline = AbsaPipeline(extractor, classifier, device=self.device, batch_size=self.batch_size,
+                                    max_seq_length=self.max_seq_length, categories_dir=categories[0] if categories else None)
+            return lambda texts: [{k: r.get(k, []) for k in ("aspects", "categories")} for r in pipeline.predict(texts)]
         if self.kind == "extract":
             from ..ate.extractor import Extractor
 
             extractor = Extractor(self.models[0], device=self.device, batch_size=self.batch_size,
                                   max_seq_length=self.max_seq_length)
             return extractor.extract
+        if self.kind == "categories":
+            from ..acsa.predict import CategoryClassifier
+
+            model = CategoryClassifier(self.models[0], device=self.device, batch_size=self.batch_size,
+                                       max_seq_length=self.max_seq_length)
+            return model.categorise
         if self.kind == "predict":
             from ..atsc.predict import Predictor, predict_request_groups
 

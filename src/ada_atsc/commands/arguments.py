@@ -146,6 +146,14 @@ def pipeline_models(args: argparse.Namespace) -> tuple[str, str]:
     return args.extractor, args.classifier
 
 
+def check_category_model(path: str) -> None:
+    """``--categories`` must name an aspect-category model (``train --task acsa``)."""
+    from ..runtime.model_dir import model_kind
+
+    if model_kind(path) != "acsa":
+        raise AdaError(f"{path}: --categories is not an aspect-category model (train one with --task acsa)")
+
+
 def check_output_file(output: str | None, overwrite: bool) -> None:
     """An ``--output`` file that exists is refused unless ``--overwrite_output_dir``."""
     if output and Path(output).exists() and not overwrite:

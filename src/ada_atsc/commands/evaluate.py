@@ -1,5 +1,5 @@
-"""``ada-atsc evaluate``: score any trained classifier, aspect extractor, or extractor + classifier pipeline on
-any labeled data; one JSON line of headline scores per ``--data`` file (see :mod:`ada_atsc.atsc.evaluate`)."""
+"""``ada-atsc evaluate``: score any trained classifier, aspect extractor, aspect-category model, or extractor +
+classifier pipeline on any labeled data; one JSON line of headline scores per ``--data`` file (see :mod:`ada_atsc.atsc.evaluate`)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_pipeline(args, files)
     if kind == "ate":
         return _run_extractor(args, files)
+    if kind == "acsa":
+        return _run_categories(args, files)
     return _run_classifier(args, files)
 
 
@@ -94,6 +96,31 @@ def _run_extractor(args: argparse.Namespace, files: list[str]) -> int:
         scored[name] = metrics
         print(json.dumps({"model": str(args.model), "data": str(path), "task": "ate", "sentences": metrics["sentences"],
                           **{k: round(metrics[k], 4) for k in ("precision", "recall", "f1")}}))
+    if args.output_dir:
+        write_evaluation(args.output_dir, scored, predictions, overwrite=args.overwrite_output_dir,
+                         header={"model": str(args.model)})
+    return 0
+
+
+def _run_categories(args: argparse.Namespace, files: list[str]) -> int:
+    """An aspect-category model: detection P/R/F1 and polarity on the gold and the detected categories."""
+    from ..acsa.predict import CategoryClassifier
+    from ..acsa.training import load_category_file, score_category_sentences
+    from ..training.evaluation import write_evaluation
+    from ..training.splits import test_set_name
+
+    datasets = {test_set_name(Path(f)): (f, load_category_file(f)) for f in files}
+    model = CategoryClassifier(args.model, device=args.device, batch_size=args.batch_size,
+                               max_seq_length=args.max_seq_length)
+    scored, predictions = {}, {}
+    for name, (path, sentences) in datasets.items():
+        metrics, predictions[name] = score_category_sentences(model.model, model.tokenizer, sentences,
+                                                              args.max_seq_length, args.batch_size)
+        metrics["data"] = str(path)
+        scored[name] = metrics
+        print(json.dumps({"model": str(args.model), "data": str(path), "task": "acsa",
+                          "sentences": metrics["num_sentences"],
+                          **{k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}}))
     if args.output_dir:
         write_evaluation(args.output_dir, scored, predictions, overwrite=args.overwrite_output_dir,
                          header={"model": str(args.model)})

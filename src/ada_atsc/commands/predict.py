@@ -25,7 +25,9 @@ CHUNK = 4096
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a classifier directory written by 'ada-atsc train'")
+    parser.add_argument("--model", required=True,
+                        help="a classifier directory written by 'ada-atsc train', or an aspect-category model "
+                             "('train --task acsa': then --text alone, or --input texts, gives each category found)")
     parser.add_argument("--text", help="one sentence to classify (with --aspect)")
     parser.add_argument("--aspect", action="append", default=[],
                         help="an aspect term in --text, or a span START:END; repeat for several")
@@ -54,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.text) == bool(args.input):
         raise AdaError("give either --text (with --aspect) or --input FILE")
+    from ..runtime.model_dir import model_kind
+
+    if model_kind(args.model) == "acsa":
+        return _run_categories(args)
     if args.text and not args.aspect:
         raise AdaError("--text needs at least one --aspect")
     check_batch_options(args.batch_size, args.max_seq_length)
@@ -73,3 +79,15 @@ def run(args: argparse.Namespace) -> int:
     if result.errors:
         print(f"ada-atsc predict: {result.errors} of {result.total} record(s) could not be classified", file=sys.stderr)
     return 2 if result.total and result.errors == result.total else 0
+
+
+def _run_categories(args: argparse.Namespace) -> int:
+    """A category model: each text's categories (``--text``, or ``--input`` texts streamed like ``absa``)."""
+    from .arguments import check_text_io
+    from .streaming import run_text_stream
+
+    if args.aspect:
+        raise AdaError("--aspect: a category model finds the categories itself; give --text alone")
+    check_batch_options(args.batch_size, args.max_seq_length)
+    check_text_io(args)
+    return run_text_stream(args, "categories", (args.model,), command="predict", field="categories")

@@ -30,8 +30,11 @@ def worker_threads(args: argparse.Namespace) -> int:
     return 1 if args.ray else default_threads(args.workers)
 
 
-def run_text_stream(args: argparse.Namespace, kind: str, models: tuple[str, ...]) -> int:
-    """``extract`` and ``absa``: the analyser ``kind`` over ``--text`` or ``--input``; one record per text."""
+def run_text_stream(args: argparse.Namespace, kind: str, models: tuple[str, ...], *, command: str | None = None,
+                    field: str | None = "aspects") -> int:
+    """``extract`` and ``absa``: the analyser ``kind`` over ``--text`` or ``--input``; one record per text, its
+    result under ``field`` (None: the result's keys, e.g. ``aspects`` and ``categories``)."""
+    command = command or kind
     from ..bulk import AnalyserSpec
     from ..bulk.run import run_stream
     from ..bulk.stream import stream_records
@@ -41,6 +44,6 @@ def run_text_stream(args: argparse.Namespace, kind: str, models: tuple[str, ...]
     records = iter([TextRecord(1, args.text)]) if args.text else iter_texts(args.input)
 
     def stream(items, analyse, batch_size, map_batches):
-        return stream_records(items, analyse, batch_size, "aspects", map_batches=map_batches)
+        return stream_records(items, analyse, batch_size, field, map_batches=map_batches)
 
-    return text_stream_status(args, kind, run_stream(stream_job(args, kind), spec, records, stream))
+    return text_stream_status(args, command, run_stream(stream_job(args, command), spec, records, stream))

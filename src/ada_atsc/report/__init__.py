@@ -1,0 +1,1 @@
+"""Reports over many reviews: aspect groups, statistics, the HTML report."""
