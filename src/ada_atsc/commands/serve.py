@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="a bundle ('ada-atsc adapt'): its classifier and extractor")
     parser.add_argument("--classifier", default=None, help="a classifier directory (PyTorch or ONNX export)")
     parser.add_argument("--extractor", default=None, help="an extractor directory: enables POST /v1/absa")
+    parser.add_argument("--categories", default=None,
+                        help="an aspect-category model ('train --task acsa'): /v1/absa also returns each text's "
+                             "categories (needs --extractor or --model)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max_batch_size", type=int, default=64, help="items run together in one batch")
@@ -38,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
         args.extractor, args.classifier = pipeline_models(args)
     elif not args.classifier:
         raise AdaError("give --classifier (with --extractor for /v1/absa) or --model BUNDLE")
+    if args.categories:
+        from .arguments import check_category_model
+
+        if not args.extractor:
+            raise AdaError("--categories needs the pipeline: --extractor with --classifier, or --model BUNDLE")
+        check_category_model(args.categories)
     if args.max_batch_size < 1 or args.max_items < 1 or args.max_chars < 1 or args.max_wait_ms < 0:
         raise AdaError("--max_batch_size, --max_items and --max_chars must be at least 1, --max_wait_ms at least 0")
     limits = ServeLimits(max_items=args.max_items, max_chars=args.max_chars, max_body_bytes=args.max_body_bytes,
@@ -54,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
         if model_kind(args.classifier) != "atsc" or (args.extractor and model_kind(args.extractor) != "ate"):
             raise AdaError("--classifier must be a classifier and --extractor an extractor")
-        settings_to_environment(args.classifier, args.extractor, limits, args.workers)
+        settings_to_environment(args.classifier, args.extractor, limits, args.workers, args.categories)
         uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,
                     port=args.port, log_level="info", timeout_graceful_shutdown=30)
         return 0
-    app = create_app(args.classifier, args.extractor, limits)
+    app = create_app(args.classifier, args.extractor, limits, categories_dir=args.categories)
 
     class DrainingServer(uvicorn.Server):
         """uvicorn's server, except that SIGTERM, once the in-flight requests and queued inference are drained,

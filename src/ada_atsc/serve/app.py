@@ -41,8 +41,9 @@ def _require_fastapi():
 
 
 def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = None,
-               limits: ServeLimits | None = None):
-    """Load the models, warm them up and return the FastAPI app."""
+               limits: ServeLimits | None = None, categories_dir: str | Path | None = None):
+    """Load the models, warm them up and return the FastAPI app (``categories_dir``: ``/v1/absa`` also gives
+    each text's categories)."""
     _require_fastapi()
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -56,7 +57,7 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
 
     limits = limits or ServeLimits()
     predictor = Predictor(classifier_dir, batch_size=limits.max_batch_size)
-    pipeline = AbsaPipeline(extractor_dir, classifier_dir) if extractor_dir else None
+    pipeline = AbsaPipeline(extractor_dir, classifier_dir, categories_dir=categories_dir) if extractor_dir else None
     predictor.predict("The food was good.", aspects=["food"])  # warm-up: the first call pays for allocation
     if pipeline:
         pipeline.predict(["The food was good."])
@@ -176,6 +177,7 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
     @app.get("/v1/model", summary="Model names, labels, limits, backend")
     async def model_info():
         return {"classifier": str(classifier_dir), "extractor": str(extractor_dir) if extractor_dir else None,
+                "categories": str(categories_dir) if categories_dir else None,
                 "labels": list(predictor.labels),
                 "backend": getattr(predictor.model, "backend", "pytorch"), "limits": asdict(limits)}
 
@@ -189,13 +191,15 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
 SETTINGS_VARIABLE = "ADA_ATSC_SERVE_SETTINGS"
 
 
-def settings_to_environment(classifier_dir, extractor_dir, limits: ServeLimits, workers: int) -> None:
+def settings_to_environment(classifier_dir, extractor_dir, limits: ServeLimits, workers: int,
+                            categories_dir=None) -> None:
     """Hand ``serve --workers N``'s settings to the worker processes uvicorn starts (they import the factory)."""
     import json
     import os
 
     os.environ[SETTINGS_VARIABLE] = json.dumps({"classifier": str(classifier_dir), "extractor":
                                                 str(extractor_dir) if extractor_dir else None,
+                                                "categories": str(categories_dir) if categories_dir else None,
                                                 "limits": asdict(limits), "workers": workers})
 
 
@@ -209,4 +213,5 @@ def app_from_environment():
 
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings["workers"]))
-    return create_app(settings["classifier"], settings["extractor"], ServeLimits(**settings["limits"]))
+    return create_app(settings["classifier"], settings["extractor"], ServeLimits(**settings["limits"]),
+                      categories_dir=settings.get("categories"))
