@@ -12,10 +12,10 @@ if [ ! -f "$out/semeval/test.categories.jsonl" ]; then
   $py -m ada_atsc prepare-semeval --files data/semeval2014/Restaurants_Test_Gold.xml --output_dir "$out/semeval" >/dev/null
 fi
 common=(--task acsa --model "$model" --do_train --do_eval --evaluate_during_training --learning_rate 5e-5
-        --train_batch_size 32 --logging_steps 200 --no_progress)
+        --per_device_train_batch_size 32 --logging_steps 200 --no_progress)
 for seed in $seeds; do
   if [[ $which != mams && ! -f $out/semeval_seed$seed/eval_results.json ]]; then
-    flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --data_dir "$out/semeval" --num_train_epochs 3 \
+    flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --data_dir "$out/semeval" --num_train_epochs 2 \
       --seed "$seed" --output_dir "$out/semeval_seed$seed"
   fi
   if [[ $which != semeval && ! -f $out/mams_seed$seed/eval_results.json ]]; then

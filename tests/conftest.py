@@ -70,8 +70,9 @@ def sentence_dir(tmp_path_factory) -> Path:
     assert cli_main(["prepare-semeval", "--files", str(SEMEVAL / "Restaurants_Test_Gold.xml"), "--noconfl",
                      "--output_dir", str(folder)]) == 0
     for name in ("train_split", "dev", "test"):  # keep the tests quick: a slice of each split
-        path = folder / f"{name}.sentences.jsonl"
-        path.write_text("".join(path.read_text().splitlines(keepends=True)[:60]))
+        for suffix in (".sentences.jsonl", ".categories.jsonl"):
+            path = folder / f"{name}{suffix}"
+            path.write_text("".join(path.read_text().splitlines(keepends=True)[:60]))
     return folder
 
 
@@ -90,6 +91,15 @@ def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("clf") / "classifier"
     assert cli_main(["train", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
                      "--output_dir", str(out), "--do_train", *FAST]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def category_model_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """A tiny aspect-category model (6 steps) on the SemEval-2014 restaurant categories."""
+    out = tmp_path_factory.mktemp("acsa") / "categories"
+    assert cli_main(["train", "--task", "acsa", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
+                     "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
     return out
 
 

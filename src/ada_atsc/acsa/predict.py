@@ -38,7 +38,13 @@ def category_probabilities(model, tokenizer, sentences: Sequence[str], schema: C
             out[batch_ids] = torch.softmax(model(**batch).logits.float(), dim=-1).cpu().numpy()
     if was_training:
         model.train()
-    return out.reshape(shape)
+    return schema.correct(out).reshape(shape)
+
+
+def category_record(category: str, row: np.ndarray, schema: CategorySchema) -> dict:
+    """A detected category: its label (arg-max) and the probabilities of every class."""
+    return {"category": category, "label": schema.labels[int(row.argmax())],
+            "probabilities": {label: round(float(p), 6) for label, p in zip(schema.labels, row)}}
 
 
 class CategoryClassifier:
@@ -72,7 +78,5 @@ class CategoryClassifier:
 
     def categorise(self, sentences: Sequence[str]) -> list[list[dict]]:
         """For each sentence, the categories found: ``{"category", "label", "probabilities"}``."""
-        from .training import category_record
-
         return [[category_record(category, row, self.schema) for category, row in zip(self.schema.categories, rows)
                  if int(row.argmax()) != 0] for rows in self.probabilities(sentences)]

@@ -21,7 +21,8 @@ from ..runtime.model_dir import TASK_CONFIG_KEY
 from ..training.fine_tune import Splits, fine_tune
 from ..training.splits import as_paths, drop_held_out, test_set_name
 from .metrics import category_metrics, flat_category_scores
-from .schema import CONFIG_KEY, CategorySchema
+from .predict import category_probabilities, category_record
+from .schema import CONFIG_KEY, CategorySchema, mention_weight_for
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +77,10 @@ def prediction_records(sentences: list[CategorySentence], probs: np.ndarray, sch
     return records
 
 
-def category_record(category: str, row: np.ndarray, schema: CategorySchema) -> dict:
-    """A detected category: its label (arg-max) and the probabilities of every class."""
-    return {"category": category, "label": schema.labels[int(row.argmax())],
-            "probabilities": {label: round(float(p), 6) for label, p in zip(schema.labels, row)}}
-
-
 def score_category_sentences(model, tokenizer, sentences: list[CategorySentence], max_seq_length: int,
                              batch_size: int) -> tuple[dict, list[dict]]:
     """(metrics, prediction records) of a category model on labeled sentences."""
     from .features import gold_matrix
-    from .predict import category_probabilities
 
     schema = CategorySchema.from_config(model.config)
     schema.check(sentences, "test data")
@@ -112,12 +106,16 @@ class ACSATask:
     def prepare_train(self, splits: Splits, options) -> dict:
         if options.contrast_augmentation:
             raise AdaError("--contrast_augmentation applies to --task atsc only")
-        self.schema = CategorySchema.from_data(splits.train, splits.sources.get("train", "training data"))
+        learnt = CategorySchema.from_data(splits.train, splits.sources.get("train", "training data"))
+        self.schema = CategorySchema(learnt.categories, learnt.polarities,
+                                     mention_weight_for(splits.train, learnt.categories))
         for name, sentences in (("dev", splits.dev), ("test", splits.test), *splits.more_tests.items()):
             if sentences:
                 self.schema.check(sentences, splits.sources.get(name, name))
-        logger.info("categories: %s; classes: %s", ", ".join(self.schema.categories), ", ".join(self.schema.labels))
-        return {"categories": list(self.schema.categories), "labels": list(self.schema.labels)}
+        logger.info("categories: %s; classes: %s; mentioned pairs repeated %dx in training", ", ".join(
+            self.schema.categories), ", ".join(self.schema.labels), self.schema.mention_weight)
+        return {"categories": list(self.schema.categories), "labels": list(self.schema.labels),
+                "mention_weight": self.schema.mention_weight}
 
     def build(self, options):
         from transformers import AutoConfig, AutoModelForSequenceClassification
@@ -146,6 +144,11 @@ class ACSATask:
 
         return encode_category_sentences(tokenizer, examples, self.schema, options.max_seq_length)
 
+    def encode_train(self, tokenizer, examples: list, options) -> list[dict]:
+        """The training pairs, each mentioned one repeated ``mention_weight`` times (see :mod:`.schema`)."""
+        features = self.encode(tokenizer, examples, options)
+        return [f for f in features for _ in range(self.schema.mention_weight if f["labels"] else 1)]
+
     def collator(self, tokenizer, options, pad_to_multiple_of: int | None):
         from ..runtime.batching import PairCollator
 
@@ -155,7 +158,7 @@ class ACSATask:
         """Dev scores from the flat pair outputs (sentence-major, so they reshape per sentence)."""
         logits = np.asarray(eval_pred.predictions, dtype=np.float64)
         probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        probs /= probs.sum(axis=-1, keepdims=True)
+        probs = self.schema.correct(probs / probs.sum(axis=-1, keepdims=True))
         return flat_category_scores(category_metrics(np.asarray(eval_pred.label_ids), probs, self.schema))
 
     def score(self, model, tokenizer, examples: list, options):

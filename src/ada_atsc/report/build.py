@@ -54,7 +54,7 @@ def make_report(options: ReportOptions) -> dict:
                            "classifier": options.classifier, "categories": options.categories,
                            "aspect_map": options.aspect_map, "min_count": options.min_count}
     write_json(folder / "summary.json", summary)
-    write_report(summary, folder)
+    write_report(summary, folder, title=options.title)
     totals = summary.get("totals", {})
     return {"output_dir": str(folder), "reviews": totals.get("reviews"), "mentions": totals.get("mentions"),
             "groups": len(groups.groups), "seconds": round(time.perf_counter() - started, 1)}
@@ -127,40 +127,52 @@ def _group(options: ReportOptions, aspect_map) -> tuple[TermGroups, dict[str, st
 
 
 def _count(options: ReportOptions, groups: TermGroups, group_category: dict, folder: Path) -> dict:
-    """Pass 2: mentions → ``aspects.csv`` and the summary."""
+    """Pass 2: every mention to ``aspects.csv`` (review order) while the term mentions feed the summary; with
+    a category model, pass 3 summarises its detections on their own (the category table and its overall), so
+    no opinion is counted twice and a group's impact is against the aspect terms' overall."""
     from .stats import summarise
 
     folder.mkdir(parents=True, exist_ok=True)
+    variants = {g.name: [list(m) for m in g.members] for g in groups.groups}
+    analysed = {"reviews": 0, "sentences": 0}
     with atomic_open(folder / "aspects.csv") as handle:
         writer = csv.writer(handle)
         writer.writerow([*CSV_COLUMNS, *([options.entity_field] if options.entity_field else [])])
 
         def mentions() -> Iterator[dict]:
             for review in reviews(options):
+                analysed["reviews"] += 1
                 for mention in term_mentions(review):
                     mention["group"] = groups.group_of(mention["term"])
-                    category = group_category.get(mention["group"])
-                    _write_row(writer, mention, category, options.entity_field)
-                    # with a category model the category table counts its detections alone (no double count)
-                    mention["category"] = None if options.categories else category
+                    mention["category"] = group_category.get(mention["group"])
+                    _write_row(writer, mention, options.entity_field)
                     yield mention
                 for mention in category_mentions(review):
-                    _write_row(writer, mention, mention["category"], options.entity_field)
-                    yield mention
+                    _write_row(writer, mention, options.entity_field)
 
         summary = summarise(mentions(), min_count=options.min_count, examples_per_label=options.examples_per_label,
-                            entity_column=options.entity_field,
-                            group_variants={g.name: [list(m) for m in g.members] for g in groups.groups})
-    for entry in summary.get("groups", []):
-        entry["category"] = group_category.get(entry["name"])
+                            entity_column=options.entity_field, group_variants=variants)
+    if options.categories:
+        def detections() -> Iterator[dict]:
+            for review in reviews(options):
+                yield from category_mentions(review)
+
+        by_category = summarise(detections(), min_count=options.min_count,
+                                examples_per_label=options.examples_per_label)
+        summary["categories"] = by_category["categories"]
+        summary["category_overall"] = by_category["overall"]
+        summary["category_source"] = "category model (sentence-level opinions, implicit ones included)"
+    else:
+        summary["category_source"] = "aspect map" if options.aspect_map else None
+    summary["totals"]["reviews_analysed"] = analysed["reviews"]
     summary["grouping"] = groups.to_json()
     return summary
 
 
-def _write_row(writer, mention: dict, category: str | None, entity_field: str | None) -> None:
+def _write_row(writer, mention: dict, entity_field: str | None) -> None:
     probabilities = mention["probabilities"]
     writer.writerow([mention["review_id"], mention["sentence_index"], mention["sentence"], _blank(mention["from"]),
-                     _blank(mention["to"]), _blank(mention["term"]), _blank(mention["group"]), _blank(category),
+                     _blank(mention["to"]), _blank(mention["term"]), _blank(mention["group"]), _blank(mention["category"]),
                      mention["label"], *(round(float(probabilities.get(k, 0.0)), 6)
                                          for k in ("positive", "negative", "neutral")),
                      _blank(mention["date"]),

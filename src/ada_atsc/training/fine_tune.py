@@ -147,7 +147,8 @@ def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkp
     limit = getattr(model.config, "max_position_embeddings", None)
     if limit and options.max_seq_length > limit:
         raise AdaError(f"--max_seq_length {options.max_seq_length} exceeds the model's {limit} positions")
-    train_features = task.encode(tokenizer, splits.train, options)
+    encode_train = getattr(task, "encode_train", task.encode)  # a task may weight or resample its training items
+    train_features = encode_train(tokenizer, splits.train, options)
     dev_features = task.encode(tokenizer, splits.dev, options) if splits.dev else None
 
     scratch = output_dir.parent / f".{output_dir.name}.training"
