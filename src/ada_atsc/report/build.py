@@ -44,6 +44,8 @@ def make_report(options: ReportOptions) -> dict:
     _check_folder(folder, options)
     aspect_map = load_aspect_map(options.aspect_map) if options.aspect_map else None
     analysed = analyse_reviews(options)
+    if not analysed.total and not analysed.complete_already:
+        raise AdaError(f"{options.input}: no reviews in this file")
     if analysed.total and analysed.errors == analysed.total:
         raise AdaError(f"{options.input}: no review could be analysed ({analysed.errors} error record(s))")
     groups, group_category = _group(options, aspect_map)
@@ -144,6 +146,8 @@ def _count(options: ReportOptions, groups: TermGroups, group_category: dict, fol
                 analysed["reviews"] += 1
                 for mention in term_mentions(review):
                     mention["group"] = groups.group_of(mention["term"])
+                    if mention["group"] is None:  # a "term" of punctuation only is no aspect
+                        continue
                     mention["category"] = group_category.get(mention["group"])
                     _write_row(writer, mention, options.entity_field)
                     yield mention
