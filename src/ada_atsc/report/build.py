@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..core.errors import AdaError
@@ -94,11 +94,17 @@ def _embedder(options: ReportOptions):
 
 
 def _group(options: ReportOptions, aspect_map) -> tuple[TermGroups, dict[str, str | None]]:
-    """Pass 1: term counts (and category votes per normalised term), the groups, each group's category."""
+    """Pass 1 over the work file: see :func:`group_reviews`."""
+    return group_reviews(reviews(options), embed=_embedder(options), aspect_map=aspect_map)
+
+
+def group_reviews(analysed: Iterable[AnalysedReview], *, embed=None, aspect_map=None,
+                  ) -> tuple[TermGroups, dict[str, str | None]]:
+    """Term counts (and category votes per normalised term) → the groups and each group's category."""
     counts: Counter = Counter()
     votes: dict[str, Counter] = {}
     sentences: Counter = Counter()
-    for review in reviews(options):
+    for review in analysed:
         found: dict[int, set[str]] = {}
         for mention in category_mentions(review):
             found.setdefault(mention["sentence_index"], set()).add(mention["category"])
@@ -112,7 +118,7 @@ def _group(options: ReportOptions, aspect_map) -> tuple[TermGroups, dict[str, st
         variant_counts[normalise_term(term)] += n
     ranked = sorted(variant_counts.values(), reverse=True)
     min_count = ranked[MAX_EMBEDDED_VARIANTS - 1] + 1 if len(ranked) >= MAX_EMBEDDED_VARIANTS else 1
-    groups = group_terms(counts, embed=_embedder(options), aspect_map=aspect_map, min_count_to_embed=max(min_count, 1))
+    groups = group_terms(counts, embed=embed, aspect_map=aspect_map, min_count_to_embed=max(min_count, 1))
     group_category: dict[str, str | None] = {}
     for group in groups.groups:
         if group.category:
@@ -144,11 +150,7 @@ def _count(options: ReportOptions, groups: TermGroups, group_category: dict, fol
         def mentions() -> Iterator[dict]:
             for review in reviews(options):
                 analysed["reviews"] += 1
-                for mention in term_mentions(review):
-                    mention["group"] = groups.group_of(mention["term"])
-                    if mention["group"] is None:  # a "term" of punctuation only is no aspect
-                        continue
-                    mention["category"] = group_category.get(mention["group"])
+                for mention in grouped_term_mentions(review, groups, group_category):
                     _write_row(writer, mention, options.entity_field)
                     yield mention
                 for mention in category_mentions(review):
@@ -171,6 +173,16 @@ def _count(options: ReportOptions, groups: TermGroups, group_category: dict, fol
     summary["totals"]["reviews_analysed"] = analysed["reviews"]
     summary["grouping"] = groups.to_json()
     return summary
+
+
+def grouped_term_mentions(review: AnalysedReview, groups: TermGroups, group_category: dict) -> Iterator[dict]:
+    """The term mentions of ``review`` with their group and the group's category (a "term" of punctuation only
+    is no aspect: it has no group and is left out)."""
+    for mention in term_mentions(review):
+        mention["group"] = groups.group_of(mention["term"])
+        if mention["group"] is not None:
+            mention["category"] = group_category.get(mention["group"])
+            yield mention
 
 
 def _write_row(writer, mention: dict, entity_field: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): ``/v1/atsc``, ``/v1/absa``, ``/healthz``, ``/readyz``, ``/v1/model``, ``/metrics``.
+"""The HTTP API (FastAPI): ``/v1/atsc``, ``/v1/absa``, ``/v1/report``, ``/healthz``, ``/readyz``, ``/v1/model``,
+``/metrics``.
 
 Models load and warm up in :func:`create_app`, before the app exists, so a wrong model directory stops the
 start with one line and a running app is always ready. Requests go through :class:`MicroBatcher` (one
@@ -30,6 +31,8 @@ class ServeLimits:
     max_body_bytes: int = 1_000_000
     max_batch_size: int = 64
     max_wait_ms: float = 5.0
+    max_report_texts: int = 2000
+    """Reviews in one ``/v1/report`` request (the page's "many reviews" mode)."""
 
 
 def _require_fastapi():
@@ -161,6 +164,10 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    from .reports import add_report_routes
+
+    add_report_routes(app, absa_batcher, limits, problem)
 
     @app.get("/", include_in_schema=False)
     async def page():
