@@ -1,0 +1,43 @@
+"""Collect the aspect-category runs of scripts/acsa_study.sh into docs/results/categories.json and a Markdown
+table (mean ± std over the seeds that finished; each seed's test scores at the best-dev step).
+
+    .venv/bin/python scripts/acsa_table.py runs/acsa docs/results/categories.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+KEYS = ("category_detection_precision", "category_detection_recall", "category_detection_f1",
+        "category_polarity_accuracy", "polarity_accuracy_on_detected", "category_polarity_f1")
+
+
+def main(runs: str, output: str) -> None:
+    table: dict = {}
+    for data in ("semeval", "mams"):
+        seeds = {}
+        for folder in sorted(Path(runs).glob(f"{data}_seed*")):
+            results = folder / "eval_results.json"
+            if results.is_file():
+                best = json.loads(results.read_text())["test"]["best"]
+                seeds[folder.name.split("seed")[-1]] = {k: round(100 * best[k], 2) for k in KEYS}
+        if seeds:
+            summary = {k: {"mean": round(statistics.mean(s[k] for s in seeds.values()), 2),
+                           "std": round(statistics.stdev(s[k] for s in seeds.values()), 2) if len(seeds) > 1 else None}
+                       for k in KEYS}
+            table[data] = {"seeds": seeds, "summary": summary}
+    Path(output).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    print("| data | seeds | detection P | detection R | detection F1 | polarity acc (gold categories) | "
+          "polarity acc (detected) | category+polarity F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for data, entry in table.items():
+        cells = [f"{v['mean']:.2f}" + (f" ± {v['std']:.2f}" if v["std"] is not None else "")
+                 for v in entry["summary"].values()]
+        print(f"| {data} | {', '.join(entry['seeds'])} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
