@@ -268,14 +268,14 @@ def test_empty_summary_renders():
 
 
 def test_write_report_is_atomic_and_opens_offline_in_chromium(tmp_path):
+    summary = summarise(hostile_mentions(), min_count=3, entity_column="hotel")
+    path = write_report(summary, tmp_path / "out")
+    assert path == tmp_path / "out" / "report.html"
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temporary file left behind
+    browser = _browser()  # skips without chromium / chromedriver / selenium
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
 
-    summary = summarise(hostile_mentions(), min_count=3, entity_column="hotel")
-    path = write_report(summary, tmp_path / "out")
-    assert path == tmp_path / "out" / "report.html" and sorted(p.name for p in path.parent.iterdir()) == [
-        "report.html"]
-    browser = _browser()
     try:
         browser.get(path.as_uri())
         with pytest.raises(NoAlertPresentException):

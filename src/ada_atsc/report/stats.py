@@ -271,8 +271,8 @@ def summarise(mentions: Iterable[dict], *, min_count: int = 10, examples_per_lab
             undated += 1
         else:
             overall_months.setdefault(month, Counter())[label] += 1
-        category = mention.get("category")
-        group = mention.get("group")
+        category = None if mention.get("category") is None else str(mention["category"])
+        group = None if mention.get("group") is None else str(mention["group"])
         for name, table in ((group, groups), (category, categories)):
             if name is None:
                 continue
