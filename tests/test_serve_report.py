@@ -98,6 +98,8 @@ def test_page_many_reviews_mode_shows_hostile_reviews_as_text(classifier_dir, ex
 
         with pytest.raises(NoAlertPresentException):
             browser.switch_to.alert.text  # noqa: B018 (nothing ran)
+        browser.set_window_size(900, 1300)
+        browser.execute_script("document.getElementById('many').scrollIntoView();")
         shot = Path(os.environ.get("ADA_PAGE_REPORT_SCREENSHOT", tmp_path / "many.png"))
         shot.parent.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(shot))
