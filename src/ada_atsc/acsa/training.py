@@ -19,7 +19,7 @@ from ..data.category_readers import read_category_sentences
 from ..data.records import CategorySentence
 from ..runtime.model_dir import TASK_CONFIG_KEY
 from ..training.fine_tune import Splits, fine_tune
-from ..training.splits import as_paths, drop_held_out, test_set_name
+from ..training.splits import load_named_splits
 from .metrics import category_metrics, flat_category_scores
 from .predict import category_probabilities, category_record
 from .schema import CONFIG_KEY, CategorySchema, mention_weight_for
@@ -40,30 +40,8 @@ def load_category_file(path: str | Path) -> list[CategorySentence]:
 
 def load_category_splits(data_dir, train_file, dev_file, test_file, *, use_dev: bool, need_test: bool) -> Splits:
     """The category splits of a run; training never shares a sentence with dev or a test set."""
-    files = {"train": as_paths(train_file), "dev": as_paths(dev_file), "test": as_paths(test_file)}
-    if data_dir:
-        folder = Path(data_dir)
-        if not folder.is_dir():
-            raise AdaError(f"{folder}: --data_dir is not a directory")
-        found = {name: folder / file for name, file in CATEGORY_FILES.items() if (folder / file).is_file()}
-        train = found.get("train_split") if use_dev and "train_split" in found else found.get("train")
-        files["train"] = files["train"] or ([train] if train else [])
-        files["dev"] = files["dev"] or ([found["dev"]] if "dev" in found else [])
-        files["test"] = files["test"] or ([found["test"]] if "test" in found else [])
-        if not files["train"]:
-            raise AdaError(f"{folder}: no {CATEGORY_FILES['train']} (make it with 'ada-atsc prepare-semeval' "
-                           "from a file with aspect categories, or pass --train_file)")
-    if not files["train"]:
-        raise AdaError("no training data: pass --data_dir or --train_file")
-    if use_dev and not files["dev"]:
-        raise AdaError("--evaluate_during_training selects the checkpoint on a dev split, but none was found")
-    train = [s for path in files["train"] for s in load_category_file(path)]
-    dev = [s for path in files["dev"] for s in load_category_file(path)] if use_dev else None
-    tests = {test_set_name(path): load_category_file(path) for path in files["test"]} if need_test else {}
-    train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
-    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
-    return Splits(train=train, dev=dev, test=next(iter(tests.values()), None), sources=sources,
-                  more_tests=dict(list(tests.items())[1:]))
+    return load_named_splits(data_dir, train_file, dev_file, test_file, file_names=CATEGORY_FILES, load=load_category_file,
+                             missing_hint="make it with 'ada-atsc prepare-semeval' from a file with aspect categories, or pass --train_file", use_dev=use_dev, need_test=need_test)
 
 
 def prediction_records(sentences: list[CategorySentence], probs: np.ndarray, schema: CategorySchema) -> list[dict]:

@@ -17,7 +17,7 @@ from ..data.readers import read_sentences
 from ..data.records import SentenceRecord, resolve_span_overlaps
 from ..runtime.model_dir import TASK_CONFIG_KEY
 from ..training.fine_tune import Splits, fine_tune
-from ..training.splits import as_paths, drop_held_out, test_set_name
+from ..training.splits import load_named_splits
 from .spans import IGNORE_LABEL, TAGS, decode_spans, span_scores
 
 logger = logging.getLogger(__name__)
@@ -39,29 +39,8 @@ def load_sentence_file(path: str | Path) -> list[SentenceRecord]:
 
 def load_sentence_splits(data_dir, train_file, dev_file, test_file, *, use_dev: bool, need_test: bool) -> Splits:
     """The sentence-level splits of a run; training never shares a sentence with dev or a test set."""
-    files = {"train": as_paths(train_file), "dev": as_paths(dev_file), "test": as_paths(test_file)}
-    if data_dir:
-        folder = Path(data_dir)
-        if not folder.is_dir():
-            raise AdaError(f"{folder}: --data_dir is not a directory")
-        found = {name: folder / file for name, file in SENTENCE_FILES.items() if (folder / file).is_file()}
-        train = found.get("train_split") if use_dev and "train_split" in found else found.get("train")
-        files["train"] = files["train"] or ([train] if train else [])
-        files["dev"] = files["dev"] or ([found["dev"]] if "dev" in found else [])
-        files["test"] = files["test"] or ([found["test"]] if "test" in found else [])
-        if not files["train"]:
-            raise AdaError(f"{folder}: no {SENTENCE_FILES['train']} (make it with 'ada-atsc prepare-semeval')")
-    if not files["train"]:
-        raise AdaError("no training data: pass --data_dir or --train_file")
-    if use_dev and not files["dev"]:
-        raise AdaError("--evaluate_during_training selects the checkpoint on a dev split, but none was found")
-    train = [s for path in files["train"] for s in load_sentence_file(path)]
-    dev = [s for path in files["dev"] for s in load_sentence_file(path)] if use_dev else None
-    tests = {test_set_name(path): load_sentence_file(path) for path in files["test"]} if need_test else {}
-    train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
-    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
-    test = next(iter(tests.values()), None)
-    return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=dict(list(tests.items())[1:]))
+    return load_named_splits(data_dir, train_file, dev_file, test_file, file_names=SENTENCE_FILES, load=load_sentence_file,
+                             missing_hint="make it with 'ada-atsc prepare-semeval'", use_dev=use_dev, need_test=need_test)
 
 
 def predictions_records(sentences: list[SentenceRecord], predicted: list[list[tuple[int, int, float]]]) -> list[dict]:

@@ -45,3 +45,35 @@ def drop_held_out(train: list, dev: list | None, tests: dict[str, list], source:
 def sentence_key(sentence: str) -> str:
     """Sentences compared across files ignore case and spacing (MAMS and SemEval-2014 share some)."""
     return " ".join(sentence.lower().split())
+
+
+def load_named_splits(data_dir, train_file: Files, dev_file: Files, test_file: Files, *, file_names: dict[str, str],
+                      load, missing_hint: str, use_dev: bool, need_test: bool):
+    """The splits of a run whose data are files named ``file_names[split]`` in ``data_dir`` (explicit files win),
+    each read by ``load(path)``; training never shares a sentence with dev or a test set. Shared by the tasks
+    whose data are sentence-level files (extraction, categories)."""
+    from .fine_tune import Splits
+
+    files = {"train": as_paths(train_file), "dev": as_paths(dev_file), "test": as_paths(test_file)}
+    if data_dir:
+        folder = Path(data_dir)
+        if not folder.is_dir():
+            raise AdaError(f"{folder}: --data_dir is not a directory")
+        found = {name: folder / file for name, file in file_names.items() if (folder / file).is_file()}
+        train = found.get("train_split") if use_dev and "train_split" in found else found.get("train")
+        files["train"] = files["train"] or ([train] if train else [])
+        files["dev"] = files["dev"] or ([found["dev"]] if "dev" in found else [])
+        files["test"] = files["test"] or ([found["test"]] if "test" in found else [])
+        if not files["train"]:
+            raise AdaError(f"{folder}: no {file_names['train']} ({missing_hint})")
+    if not files["train"]:
+        raise AdaError("no training data: pass --data_dir or --train_file")
+    if use_dev and not files["dev"]:
+        raise AdaError("--evaluate_during_training selects the checkpoint on a dev split, but none was found")
+    train = [item for path in files["train"] for item in load(path)]
+    dev = [item for path in files["dev"] for item in load(path)] if use_dev else None
+    tests = {test_set_name(path): load(path) for path in files["test"]} if need_test else {}
+    train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
+    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
+    return Splits(train=train, dev=dev, test=next(iter(tests.values()), None), sources=sources,
+                  more_tests=dict(list(tests.items())[1:]))
