@@ -53,6 +53,7 @@ class AbsaPipeline:
     [{'aspects': [{'term': 'pizza', 'from': 6, 'to': 11, 'label': 'positive', 'probabilities': {...},
                    'score': 0.99}, {'term': 'waiter', ...}]}]
     >>> AbsaPipeline("bundle_dir")  # an 'ada-atsc adapt' bundle: its extractor and classifier
+    >>> AbsaPipeline("unified_dir")  # a unified tagger ('train --task unified'): one pass per sentence
     """
 
     def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path | None = None, *,
@@ -60,14 +61,21 @@ class AbsaPipeline:
                  categories_dir: str | Path | None = None):
         from ..ate.extractor import Extractor
         from ..atsc.predict import Predictor
-        from ..runtime.model_dir import bundle_parts
+        from ..runtime.model_dir import bundle_parts, model_kind
 
-        if classifier_dir is None:  # one directory: a bundle
-            extractor_dir, classifier_dir = bundle_parts(extractor_dir)
+        self.extractor = self.classifier = self.unified = None
+        if classifier_dir is None and model_kind(extractor_dir) == "unified":  # one model does both jobs
+            from .unified import UnifiedTagger
 
-        self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size, max_seq_length=max_seq_length)
-        self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),
-                                    max_seq_length=max_seq_length)
+            self.unified = UnifiedTagger(extractor_dir, device=device, batch_size=batch_size,
+                                         max_seq_length=max_seq_length)
+        else:
+            if classifier_dir is None:  # one directory: a bundle
+                extractor_dir, classifier_dir = bundle_parts(extractor_dir)
+            self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size,
+                                       max_seq_length=max_seq_length)
+            self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),
+                                        max_seq_length=max_seq_length)
         self.categories = None
         if categories_dir is not None:
             from ..acsa.predict import CategoryClassifier
@@ -95,6 +103,19 @@ class AbsaPipeline:
             if not problem:
                 pieces.extend((index, a, b) for a, b in sentence_offsets(text))
         clock = time.perf_counter()
+        if self.unified is not None:
+            from .unified import aspect_record
+
+            tagged = self.unified.tag([texts[i][a:b] for i, a, b in pieces])
+            for (index, offset, stop), aspects in zip(pieces, tagged):
+                results[index]["aspects"].extend(aspect_record(texts[index][offset:stop], offset, a) for a in aspects)
+            tagged_at = time.perf_counter()
+            self._add_categories(texts, pieces, results)
+            if timings is not None:
+                timings["tagging"] = timings.get("tagging", 0.0) + tagged_at - clock
+                if self.categories is not None:
+                    timings["categories"] = timings.get("categories", 0.0) + time.perf_counter() - tagged_at
+            return self._finish(results, single)
         found = extract_spans(self.extractor.model, self.extractor.tokenizer, [texts[i][a:b] for i, a, b in pieces],
                               max_seq_length=self.extractor.max_seq_length, stride=self.extractor.stride,
                               batch_size=self.extractor.batch_size)
@@ -111,10 +132,7 @@ class AbsaPipeline:
         classifying = time.perf_counter()
         self.classifier.classify_spans(pending)
         classified = time.perf_counter()
-        if self.categories is not None:
-            found_categories = self.categories.categorise([texts[i][a:b] for i, a, b in pieces])
-            for (index, offset, stop), categories in zip(pieces, found_categories):
-                results[index]["categories"].extend({**c, "from": offset, "to": stop} for c in categories)
+        self._add_categories(texts, pieces, results)
         if timings is not None:
             timings["extraction"] = timings.get("extraction", 0.0) + extracted - clock
             timings["classification"] = timings.get("classification", 0.0) + classified - classifying
@@ -123,6 +141,18 @@ class AbsaPipeline:
         for entry, *_ in pending:  # the documented key order
             entry.update({"label": entry.pop("label"), "probabilities": entry.pop("probabilities"),
                           "score": entry.pop("score")})
+        return self._finish(results, single)
+
+    def _add_categories(self, texts: list[str], pieces: list[tuple[int, int, int]], results: list[dict]) -> None:
+        """The category model's findings of each sentence, with the sentence's offsets (if one is loaded)."""
+        if self.categories is None:
+            return
+        found_categories = self.categories.categorise([texts[i][a:b] for i, a, b in pieces])
+        for (index, offset, stop), categories in zip(pieces, found_categories):
+            results[index]["categories"].extend({**c, "from": offset, "to": stop} for c in categories)
+
+    @staticmethod
+    def _finish(results: list[dict], single: bool) -> list[dict] | dict:
         if single:
             if "error" in results[0]:
                 raise AdaError(f"text: {results[0]['error']}")

@@ -24,6 +24,20 @@ from .spans import TAGS, decode_spans
 def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 128, stride: int = 32,
                   batch_size: int = 32) -> list[list[tuple[int, int, float]]]:
     """``(start, end, score)`` spans of each text (each text is encoded whole, in overlapping windows)."""
+    results = []
+    for words in word_probabilities(model, tokenizer, texts, max_seq_length=max_seq_length, stride=stride,
+                                    batch_size=batch_size):
+        tags = [int(probs.argmax()) for _, probs in words]
+        results.append(decode_spans([span for span, _ in words], tags,
+                                    [float(probs[tag]) for (_, probs), tag in zip(words, tags)]))
+    return results
+
+
+def word_probabilities(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 128, stride: int = 32,
+                       batch_size: int = 32) -> list[list[tuple[tuple[int, int], np.ndarray]]]:
+    """For each text, each word's ``((start, end), tag probabilities)`` in order: the probabilities of its
+    first sub-word, taken from the window where the word sits farthest from an edge. Any token-tagging model
+    (an extractor, a unified tagger) reads its words through this one function."""
     if not texts:
         return []
     if stride >= max_seq_length - 4:
@@ -34,8 +48,8 @@ def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int
     owners = enc["overflow_to_sample_mapping"]
     keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
     pad = tokenizer.pad_token_id or 0
-    # per text: word -> (distance from the window edge, tag, probability, span)
-    best: list[dict[int, tuple[int, int, float, tuple[int, int]]]] = [{} for _ in texts]
+    # per text: word -> (distance from the window edge, probabilities, span)
+    best: list[dict[int, tuple[int, np.ndarray, tuple[int, int]]]] = [{} for _ in texts]
     order = sorted(range(len(owners)), key=lambda i: len(enc["input_ids"][i]))
 
     def padded(rows: list[int]) -> dict[str, np.ndarray]:
@@ -62,18 +76,12 @@ def extract_spans(model, tokenizer, texts: Sequence[str], *, max_seq_length: int
                     _collect(best[owners[window]], enc, window, row)
         if was_training:
             model.train()
-    results = []
-    for words in best:
-        ordered = sorted(words)
-        spans = [words[w][3] for w in ordered]
-        tags = [words[w][1] for w in ordered]
-        scores = [words[w][2] for w in ordered]
-        results.append(decode_spans(spans, tags, scores))
-    return results
+    return [[(words[w][2], words[w][1]) for w in sorted(words)] for words in best]
 
 
 def _collect(words: dict, enc, window: int, probs: np.ndarray) -> None:
-    """Keep, for each word of this window, its first sub-word's tag where the word is farthest from an edge."""
+    """Keep, for each word of this window, its first sub-word's probabilities where the word is farthest from
+    an edge."""
     word_ids, spans = word_offsets(enc, window, enc["offset_mapping"][window])
     n = len(word_ids)
     seen = set()
@@ -83,12 +91,17 @@ def _collect(words: dict, enc, window: int, probs: np.ndarray) -> None:
         seen.add(word)
         margin = min(position, n - 1 - position)
         if word not in words or margin > words[word][0]:
-            tag = int(probs[position].argmax())
-            words[word] = (margin, tag, float(probs[position][tag]), spans[word])
+            words[word] = (margin, probs[position], spans[word])
 
 
 def load_extractor(model_dir: str, device: str | None = None):
     """(model, tokenizer, device) of a saved extractor; a clear error for a directory that is not one."""
+    return load_token_tagger(model_dir, TAGS, what="an extractor", device=device)
+
+
+def load_token_tagger(model_dir: str, labels: Sequence[str], *, what: str, device: str | None = None):
+    """(model, tokenizer, device) of a saved token-tagging model whose ``id2label`` is ``labels`` (PyTorch or
+    an ONNX export); one clear line for a directory that holds another kind of model."""
     from transformers import AutoConfig
 
     from ..runtime.models import resolve_model_path
@@ -98,17 +111,18 @@ def load_extractor(model_dir: str, device: str | None = None):
         config = AutoConfig.from_pretrained(path)
     except (OSError, ValueError) as exc:
         raise AdaError(f"{path}: cannot read the model config: {str(exc).splitlines()[0]}") from exc
-    labels = [str(config.id2label[i]) for i in range(len(config.id2label))] if config.id2label else []
-    if tuple(labels) != TAGS:
-        kind = "an ATSC classifier" if {"positive", "negative"} <= {x.lower() for x in labels} else "not an extractor"
-        raise AdaError(f"{path}: {kind} (labels {labels}); an aspect extractor has the labels {', '.join(TAGS)}")
+    found = [str(config.id2label[i]) for i in range(len(config.id2label))] if config.id2label else []
+    if tuple(found) != tuple(labels):
+        kind = ("an ATSC classifier" if {"positive", "negative"} <= {x.lower() for x in found}
+                else f"not {what}")
+        raise AdaError(f"{path}: {kind} (labels {found}); {what} has the labels {', '.join(labels)}")
 
     def torch_loader(folder: str):
         from transformers import AutoModelForTokenClassification
 
         return AutoModelForTokenClassification.from_pretrained(folder)
 
-    return open_model(path, torch_loader, what="an extractor", device=device)
+    return open_model(path, torch_loader, what=what, device=device)
 
 
 class Extractor:

@@ -3,7 +3,7 @@ elsewhere, so special tokens and continuation pieces are not scored)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..data.records import SentenceRecord
 from .spans import IGNORE_LABEL as IGNORE
@@ -22,15 +22,23 @@ def word_offsets(encoding, index: int, offsets: list) -> tuple[list[int | None],
     return word_ids, spans
 
 
-def encode_sentences(tokenizer, sentences: Sequence[SentenceRecord], max_seq_length: int) -> list[dict]:
-    """Features with ``labels`` (the tag of each word on its first sub-word) for every sentence."""
+def aspect_boundary_tags(words: Sequence[tuple[int, int]], record: SentenceRecord) -> list[int]:
+    """The extractor's BIO tag of each word of ``record``."""
+    return word_tags(words, [(a.start, a.end) for a in record.aspects])
+
+
+def encode_sentences(tokenizer, sentences: Sequence[SentenceRecord], max_seq_length: int,
+                     tag_words: Callable[[Sequence[tuple[int, int]], SentenceRecord], list[int]] = aspect_boundary_tags,
+                     ) -> list[dict]:
+    """Features with ``labels`` (the tag of each word on its first sub-word, from ``tag_words``) for every
+    sentence."""
     enc = tokenizer([s.sentence for s in sentences], truncation=True, max_length=max_seq_length, padding=False,
                     return_offsets_mapping=True, return_attention_mask=True)
     features = []
     for i, record in enumerate(sentences):
         word_ids, words = word_offsets(enc, i, enc["offset_mapping"][i])
         order = sorted(words)
-        tags = dict(zip(order, word_tags([words[w] for w in order], [(a.start, a.end) for a in record.aspects])))
+        tags = dict(zip(order, tag_words([words[w] for w in order], record)))
         labels, seen = [], set()
         for word in word_ids:
             labels.append(IGNORE if word is None or word in seen else tags[word])

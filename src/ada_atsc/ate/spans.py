@@ -31,28 +31,28 @@ def word_tags(words: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]
     return tags
 
 
-def decode_spans(words: Sequence[tuple[int, int]], tags: Sequence[int],
-                 scores: Sequence[float] | None = None) -> list[tuple[int, int, float]]:
-    """``(start, end, score)`` of each tagged span; its score is the mean tag probability of its words."""
-    spans: list[tuple[int, int, float]] = []
-    current: list[int] = []
-
-    def close() -> None:
-        if current:
-            score = sum(scores[i] for i in current) / len(current) if scores is not None else 1.0
-            spans.append((words[current[0]][0], words[current[-1]][1], score))
-            current.clear()
-
+def span_word_groups(tags: Sequence[int]) -> list[list[int]]:
+    """The word indices of each tagged span: a ``B`` (or an ``I`` that follows no span) opens one, every
+    following ``I`` continues it."""
+    groups: list[list[int]] = []
+    current: list[int] | None = None
     for i, tag in enumerate(tags):
-        if tag == B or (tag == I and not current):
-            close()
-            current.append(i)
+        if tag == B or (tag == I and current is None):
+            current = [i]
+            groups.append(current)
         elif tag == I:
             current.append(i)
         else:
-            close()
-    close()
-    return spans
+            current = None
+    return groups
+
+
+def decode_spans(words: Sequence[tuple[int, int]], tags: Sequence[int],
+                 scores: Sequence[float] | None = None) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of each tagged span; its score is the mean tag probability of its words."""
+    return [(words[group[0]][0], words[group[-1]][1],
+             sum(scores[i] for i in group) / len(group) if scores is not None else 1.0)
+            for group in span_word_groups(tags)]
 
 
 def span_scores(gold: Sequence[set], pred: Sequence[set]) -> dict:

@@ -73,6 +73,9 @@ class ATETask:
 
     name = "ate"
     selection_metric = "f1"
+    labels: tuple[str, ...] = TAGS
+    """The token classes; a task that tags more than aspect boundaries (a unified tagger) changes them and
+    keeps the rest of this recipe."""
 
     def load_splits(self, options, use_dev: bool, need_test: bool) -> Splits:
         return load_sentence_splits(options.data_dir, options.train_file, options.dev_file, options.test_file,
@@ -81,7 +84,7 @@ class ATETask:
     def prepare_train(self, splits: Splits, options) -> dict:
         if options.contrast_augmentation:
             raise AdaError("--contrast_augmentation applies to --task atsc only")
-        return {"labels": list(TAGS)}
+        return {"labels": list(self.labels)}
 
     def build(self, options):
         from transformers import AutoConfig, AutoModelForTokenClassification
@@ -92,10 +95,10 @@ class ATETask:
         tokenizer = load_tokenizer(options.tokenizer_name or model_path, do_lower_case=options.do_lower_case)
         try:
             config = AutoConfig.from_pretrained(resolve_model_path(options.config_name) if options.config_name
-                                                else model_path, cache_dir=options.cache_dir, num_labels=len(TAGS),
-                                                id2label=dict(enumerate(TAGS)),
-                                                label2id={t: i for i, t in enumerate(TAGS)})
-            setattr(config, TASK_CONFIG_KEY, "ate")
+                                                else model_path, cache_dir=options.cache_dir, num_labels=len(self.labels),
+                                                id2label=dict(enumerate(self.labels)),
+                                                label2id={t: i for i, t in enumerate(self.labels)})
+            setattr(config, TASK_CONFIG_KEY, self.name)
             model = AutoModelForTokenClassification.from_pretrained(model_path, config=config,
                                                                     cache_dir=options.cache_dir)
         except (OSError, ValueError) as exc:

@@ -100,7 +100,7 @@ class AnalyserSpec:
         return for_long_run(self.load)
 
     def exports_only(self) -> bool:
-        return all(is_export(model) for model in self.models)
+        return all(is_export(model) for model in self.models if model)
 
 
 def _init_worker(spec: AnalyserSpec) -> None:

@@ -20,7 +20,8 @@ from .arguments import (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="a bundle of both models ('ada-atsc adapt')")
+    parser.add_argument("--model", default=None,
+                        help="a bundle of both models ('ada-atsc adapt') or a unified tagger ('train --task unified')")
     parser.add_argument("--extractor", default=None, help="an aspect extractor ('ada-atsc train --task ate')")
     parser.add_argument("--classifier", default=None, help="an aspect sentiment classifier ('ada-atsc train')")
     parser.add_argument("--categories", default=None,

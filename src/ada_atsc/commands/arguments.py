@@ -132,14 +132,17 @@ def check_stream_options(args: argparse.Namespace) -> None:
         raise AdaError("give --workers N (local processes) or --ray (Ray actors), not both")
 
 
-def pipeline_models(args: argparse.Namespace) -> tuple[str, str]:
+def pipeline_models(args: argparse.Namespace) -> tuple[str, str | None]:
     """(extractor, classifier) of a pipeline command: ``--model BUNDLE`` or ``--extractor`` with
-    ``--classifier``."""
-    from ..runtime.model_dir import bundle_parts
+    ``--classifier``; ``--model UNIFIED`` (one model for both jobs, ``train --task unified``) gives
+    (that model, None)."""
+    from ..runtime.model_dir import bundle_parts, model_kind
 
     if args.model and (args.extractor or args.classifier):
         raise AdaError("give --model BUNDLE or --extractor with --classifier, not both")
     if args.model:
+        if model_kind(args.model) == "unified":
+            return args.model, None
         return bundle_parts(args.model)
     if not (args.extractor and args.classifier):
         raise AdaError("give --extractor and --classifier (or --model BUNDLE, an 'ada-atsc adapt' output)")

@@ -13,8 +13,8 @@ from .arguments import add_inference_arguments, add_model_source, add_output_dir
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
-                        help="a classifier or an aspect extractor written by 'ada-atsc train' (the kind is read "
-                             "from its config), or a bundle ('ada-atsc adapt': the whole pipeline)")
+                        help="a classifier, an aspect extractor or a unified tagger written by 'ada-atsc train' "
+                             "(the kind is read from its config), or a bundle ('ada-atsc adapt': the whole pipeline)")
     parser.add_argument("--extractor", default=None,
                         help="with --classifier: score the whole pipeline (extraction, joint span+polarity F1)")
     parser.add_argument("--classifier", default=None, help="the pipeline's sentiment classifier (with --extractor)")
@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         from ..runtime.model_dir import bundle_parts
 
         args.extractor, args.classifier = bundle_parts(args.model)
+        return _run_pipeline(args, files)
+    if kind == "unified":  # one model for the whole pipeline
+        args.extractor, args.classifier = args.model, None
         return _run_pipeline(args, files)
     if kind == "ate":
         return _run_extractor(args, files)
@@ -136,9 +139,9 @@ def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
     from ..training.evaluation import write_evaluation
     from ..training.splits import test_set_name
 
-    if model_kind(args.extractor) != "ate":
+    if args.classifier is not None and model_kind(args.extractor) != "ate":
         raise AdaError(f"{args.extractor}: --extractor is not an aspect extractor (train one with --task ate)")
-    if model_kind(args.classifier) != "atsc":
+    if args.classifier is not None and model_kind(args.classifier) != "atsc":
         raise AdaError(f"{args.classifier}: --classifier is an aspect extractor, not a sentiment classifier")
     datasets = {test_set_name(Path(f)): (f, load_sentence_file(f)) for f in files}
     pipeline = AbsaPipeline(args.extractor, args.classifier, device=args.device, batch_size=args.batch_size,
@@ -146,7 +149,8 @@ def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
     scored, predictions = {}, {}
     for name, (path, sentences) in datasets.items():
         scores, predictions[name] = evaluate_pipeline(pipeline, sentences)
-        scores.update({"data": str(path), "extractor": str(args.extractor), "classifier": str(args.classifier)})
+        scores.update({"data": str(path), **({"extractor": str(args.extractor), "classifier": str(args.classifier)}
+                                             if args.classifier else {"model": str(args.extractor)})})
         scored[name] = scores
         sentiment = scores["atsc_on_extracted"] or {}
         print(json.dumps({"data": str(path), "sentences": scores["sentences"],

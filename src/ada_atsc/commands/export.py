@@ -14,8 +14,9 @@ from .arguments import add_model_source, add_overwrite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a classifier or an extractor written by 'ada-atsc train', or a bundle ('ada-atsc adapt': "
-                             "both are exported, into OUTPUT/extractor and OUTPUT/classifier)")
+    parser.add_argument("--model", required=True,
+                        help="a classifier, an extractor or a unified tagger written by 'ada-atsc train', or a bundle "
+                             "('ada-atsc adapt': both are exported, into OUTPUT/extractor and OUTPUT/classifier)")
     parser.add_argument("--output", "--output_dir", dest="output", required=True, help="the export directory to write")
     add_overwrite(parser)
     parser.add_argument("--quantize", choices=["int8"], default=None,

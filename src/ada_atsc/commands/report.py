@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              ".gz; other fields (date, hotel ...) are kept for the trend and the entity tables")
     add_output_dir(parser, "folder of report.html, aspects.csv and summary.json")
     models = parser.add_argument_group("models")
-    models.add_argument("--model", default=None, help="a bundle of extractor and classifier ('ada-atsc adapt')")
+    models.add_argument("--model", default=None, help="a bundle of extractor and classifier ('ada-atsc adapt') or a "
+                        "unified tagger ('train --task unified')")
     models.add_argument("--extractor", default=None, help="an aspect extractor ('train --task ate')")
     models.add_argument("--classifier", default=None, help="an aspect sentiment classifier ('train')")
     models.add_argument("--categories", default=None,

@@ -1,5 +1,5 @@
 """``ada-atsc train``: fine-tune an aspect-target sentiment classifier (``--task ate``: an aspect extractor;
-``--task acsa``: an aspect-category classifier).
+``--task acsa``: an aspect-category classifier; ``--task unified``: aspects and their sentiment in one model).
 
 Accepts the 2019 ``run_glue.py`` flags verbatim (``--per_gpu_train_batch_size``, ``--fp16``,
 ``--evaluate_during_training`` ...) and the Hugging Face names (``--per_device_train_batch_size``,
@@ -45,11 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--do_lower_case", action="store_true", default=None,
                        help="lower-case input (uncased models already do)")
     model.add_argument("--task_name", default="semeval2014-atsc", help="recorded in the results and config")
-    model.add_argument("--task", choices=["atsc", "ate", "acsa"], default="atsc",
+    model.add_argument("--task", choices=["atsc", "ate", "acsa", "unified"], default="atsc",
                        help="atsc: classify the sentiment of aspect pairs; ate: extract aspect terms from sentences "
                             "(sentence-level data: <split>.sentences.jsonl from prepare-semeval); acsa: aspect "
                             "categories and their sentiment (<split>.categories.jsonl, or category XML such as "
-                            "data/mams_acsa/train.xml)")
+                            "data/mams_acsa/train.xml); unified: one model that finds aspects and their sentiment (the "
+                            "same sentence-level data as ate)")
 
     data = parser.add_argument_group("data")
     data.add_argument("--data_dir", default=None,
@@ -148,10 +149,13 @@ def run(args: argparse.Namespace) -> int:
                               "last_step": results["last_step"],
                               "test": {k: {m: round(v[m], 4) for m in keys} for k, v in results["test"].items()}}))
         return 0
-    if options.task == "ate":
-        from ..ate.training import run_extraction_training
+    if options.task in ("ate", "unified"):
+        if options.task == "ate":
+            from ..ate.training import run_extraction_training as run_tagger_training
+        else:
+            from ..absa.unified_training import run_unified_training as run_tagger_training
 
-        results = run_extraction_training(options)
+        results = run_tagger_training(options)
         if results:
             print(json.dumps({"output_dir": str(options.output_dir), "best_step": results["best_step"],
                               "last_step": results["last_step"],

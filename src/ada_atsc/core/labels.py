@@ -5,6 +5,8 @@ takes its labels from here.
 * :data:`ATSC_LABELS`: what a classifier predicts, in the order of its ``id2label`` (conflict is not a class:
   it is dropped from ATSC data, as in the paper); :data:`LABEL2ID` / :data:`ID2LABEL` map them.
 * :data:`EXTRACTION_TAGS`: the BIO tags of an aspect extractor, in the order of its ``id2label``.
+* :data:`UNIFIED_TAGS`: the tags of a unified tagger (one model for extraction and polarity), in the order
+  of its ``id2label``.
 * :data:`CATEGORY_ABSENT`: the aspect-category classifier's "not mentioned" class (its other classes are the
   polarities of its data, saved in its config).
 """
@@ -22,6 +24,13 @@ ID2LABEL = dict(enumerate(ATSC_LABELS))
 
 EXTRACTION_TAGS = ("O", "B-ASP", "I-ASP")
 """The extractor's labels, in the order of its ``id2label``."""
+
+UNIFIED_TAGS = ("O", "B-positive", "I-positive", "B-negative", "I-negative", "B-neutral", "I-neutral",
+                "B-conflict", "I-conflict")
+"""A unified tagger's labels (Li et al. 2019, "unified tagging scheme"): a word is outside every aspect, or
+begins / continues an aspect of a polarity. ``conflict`` is a class here (the data annotate it, and its spans
+are aspects all the same) but never an output: a span's polarity is read over the three of
+:data:`ATSC_LABELS`. Tags ``2k+1`` / ``2k+2`` are B / I of polarity ``k`` of :data:`POLARITIES`."""
 
 CATEGORY_ABSENT = "none"
 """The aspect-category classifier's label for "this category is not mentioned": its classes are this label

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..core.errors import AdaError
+from ..core.labels import EXTRACTION_TAGS, UNIFIED_TAGS
 from ..runtime.model_dir import EXPORT_MANIFEST, is_export  # noqa: F401  (re-exported)
 from ..runtime.onnx import FORMAT_VERSION, ONNX_FILE, file_sha256, require_onnx, tokenizer_fingerprint
 
@@ -76,15 +77,20 @@ def logits_module(model, input_names: list[str]):
     return LogitsOnly()
 
 
+TOKEN_TAGGERS = {"ate": EXTRACTION_TAGS, "unified": UNIFIED_TAGS}
+"""The model kinds whose logits have a sequence axis (a tag per token), with their labels."""
+
+
 def load_for_export(model_dir: Path):
     """(kind, model, tokenizer, sample inputs): the model on the CPU, eager attention, eval mode."""
     from ..runtime.model_dir import model_kind
 
     kind = model_kind(model_dir)
-    if kind == "ate":
-        from ..ate.extractor import load_extractor
+    if kind in TOKEN_TAGGERS:
+        from ..ate.extractor import load_token_tagger
 
-        model, tokenizer, _ = load_extractor(str(model_dir), device="cpu")
+        model, tokenizer, _ = load_token_tagger(str(model_dir), TOKEN_TAGGERS[kind], what=f"a {kind} model",
+                                                device="cpu")
         sample = tokenizer(["the food was great", "service"], return_tensors="pt", padding=True)
         sample = {k: sample[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample}
     else:
@@ -154,7 +160,8 @@ def _copy_label_mix(source: Path, target: Path) -> None:
 
 
 def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportOptions | None = None) -> dict:
-    """Export ``model_dir`` (a classifier or an extractor) to ``output_dir``; returns the manifest."""
+    """Export ``model_dir`` (a classifier, an extractor or a unified tagger) to ``output_dir``; returns the
+    manifest."""
     import onnxruntime
     import torch
 
@@ -170,7 +177,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportO
     with staged_output_dir(output_dir, options.overwrite) as staging:
         graph = staging / ONNX_FILE
         raw = staging / "model.fp32.onnx" if options.quantize else graph
-        inputs = trace_to_onnx(model, sample, raw, options.opset, per_token=kind == "ate")
+        inputs = trace_to_onnx(model, sample, raw, options.opset, per_token=kind in TOKEN_TAGGERS)
         fused = optimise(raw, model.config) if options.optimize else {}
         if options.quantize:
             quantise(raw, graph)

@@ -12,7 +12,8 @@ class ReportOptions:
     input: str
     output_dir: str
     extractor: str
-    classifier: str
+    classifier: str | None
+    """None when ``extractor`` is a unified tagger (one model for both jobs)."""
     categories: str | None = None
     aspect_map: str | None = None
     grouping_encoder: str | None = None

@@ -4,7 +4,8 @@ Two questions, each answered from the files the directory holds:
 
 * **which task** (:func:`model_kind`): an aspect extractor has ``"ada_atsc_task": "ate"`` in its
   ``config.json`` (written by ``train --task ate``; older extractors are recognised by their BIO labels), an
-  aspect-category classifier ``"acsa"`` (``train --task acsa``), anything else is an ATSC classifier;
+  aspect-category classifier ``"acsa"`` (``train --task acsa``), a unified tagger ``"unified"`` (``train
+  --task unified``: aspects and their polarity in one model), anything else is an ATSC classifier;
 * **which backend** (:func:`is_export`): an ONNX export holds :data:`EXPORT_MANIFEST` beside its graph; a
   PyTorch model does not.
 
@@ -54,7 +55,8 @@ def config_labels(config: dict) -> list[str]:
 
 
 def model_kind(model_dir: str | Path) -> str:
-    """``ate`` for an aspect extractor, ``acsa`` for an aspect-category classifier, ``atsc`` for an aspect
+    """``ate`` for an aspect extractor, ``acsa`` for an aspect-category classifier, ``unified`` for a unified
+    tagger (extraction and polarity in one model, ``train --task unified``), ``atsc`` for an aspect
     sentiment classifier (read from config.json, no torch), ``bundle`` for a bundle of an extractor and a
     classifier."""
     from .models import resolve_model_path
@@ -66,7 +68,7 @@ def model_kind(model_dir: str | Path) -> str:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AdaError(f"{config_file}: cannot read the model config ({exc})") from None
-    if config.get(TASK_CONFIG_KEY) == "acsa":
-        return "acsa"
+    if config.get(TASK_CONFIG_KEY) in ("acsa", "unified"):
+        return config[TASK_CONFIG_KEY]
     return "ate" if config.get(TASK_CONFIG_KEY) == "ate" or tuple(config_labels(config)) == EXTRACTION_TAGS \
         else "atsc"
