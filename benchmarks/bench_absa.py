@@ -1,98 +1,177 @@
-"""End-to-end speed of the ABSA pipeline (extractor + classifier) on the SemEval-2014 restaurants test
-sentences: sentences/s, batched, and the share of time in extraction, classification and everything else (sentence
-splitting, windows, offsets, batching), for the PyTorch fp32 models and, in the same run, their ONNX fp32 and
-int8 exports. Prints one JSON object.
+"""Raw sentences in, aspects with their sentiment out: the wave-2 pipeline against the unified tagger, on the same
+sentences in one run, with the work each does and how much of this machine it uses.
 
-    flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --extractor runs/ate --classifier runs/clf
+* **baseline**: the wave-2 pipeline, a MiniLM extractor and a per-aspect classifier (one extraction pass per
+  sentence, one classifier pass per aspect found), both exported to ONNX int8;
+* **unified**: one MiniLM model that tags each aspect with its polarity (``train --task unified``: one pass per
+  sentence), exported to ONNX int8 the same way.
 
-Both models are directories from ``ada-atsc train --task ate`` and ``ada-atsc train`` (default: the demo's
-plain extractor and classifier, so ``make bench`` runs it after ``make demo``).
+On the SemEval-2014 restaurants test sentences (800): sentences/s (the best of ``--repeats`` passes, the two
+systems alternating so that a noisy neighbour hurts both alike), joint F1 (exact span and polarity), the
+FLOPs per sentence each executed (padded batches) and needed (real tokens), and the fraction of this machine's
+int8 matmul peak, measured in the same run (``machine_peak.py``). Writes one JSON object.
+
+    flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --output docs/results/bench_absa.json \\
+        [--extractor DIR --classifier DIR --unified DIR]
+
+Without models it trains what it needs at small budgets first (``--train_steps``, under ``--work_dir``):
+slower, and lower scores than the study's models, but the two systems stay comparable.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+TEST_XML = REPO / "data/semeval2014/Restaurants_Test_Gold.xml"
+TRAIN_XML = REPO / "data/semeval2014/Restaurants_Train_v2.xml"
 
-def measure(pipeline, sentences: list[str], batch_size: int, repeats: int) -> list[dict]:
-    """Passes over ``sentences`` in calls of ``batch_size`` texts; timings split by stage."""
-    passes = []
-    for _ in range(repeats):
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        aspects = 0
-        for at in range(0, len(sentences), batch_size):
-            results = pipeline.predict(sentences[at : at + batch_size], timings=timings)
-            aspects += sum(len(r.get("aspects", [])) for r in results)
-        total = time.perf_counter() - started
-        passes.append({"seconds": round(total, 2), "sentences_per_s": round(len(sentences) / total, 1),
-                       "aspects_found": aspects,
-                       "share": {"extraction": round(timings["extraction"] / total, 3),
-                                 "classification": round(timings["classification"] / total, 3),
-                                 "everything_else": round(1 - (timings["extraction"] + timings["classification"]) / total, 3)}})
-    return passes
+
+def train_missing(work: Path, steps: int) -> dict[str, str]:
+    """The three models at a small budget (same encoder, data, steps and seed for each), made once."""
+    from ada_atsc.cli import main as cli
+    from ada_atsc.runtime.models import packaged_minilm_path
+
+    data = work / "data"
+    if not (data / "test.sentences.jsonl").is_file():
+        for xml, extra in ((TRAIN_XML, ["--istrain"]), (TEST_XML, [])):
+            if cli(["prepare-semeval", "--files", str(xml), "--output_dir", str(data), *extra]) != 0:
+                raise SystemExit("prepare-semeval failed")
+    common = ["--model", str(packaged_minilm_path()), "--data_dir", str(data), "--do_train", "--max_steps", str(steps),
+              "--warmup_steps", str(steps // 10), "--learning_rate", "5e-5", "--per_device_train_batch_size", "32",
+              "--seed", "1", "--disable_tqdm"]
+    models = {}
+    for role, task in (("extractor", "ate"), ("classifier", "atsc"), ("unified", "unified")):
+        out = work / role
+        if not (out / "config.json").is_file():
+            print(f"training the {role} ({steps} steps)", file=sys.stderr)
+            if cli(["train", "--task", task, *common, "--output_dir", str(out)]) != 0:
+                raise SystemExit(f"training the {role} failed")
+        models[role] = str(out)
+    return models
+
+
+def export_int8(source: str, target: Path) -> str:
+    from ada_atsc.export import ExportOptions, export_model
+
+    if not (target / "model.onnx").is_file():
+        export_model(source, target, ExportOptions(quantize="int8", overwrite=True))
+    return str(target)
+
+
+def one_pass(pipeline, sentences: list[str], batch_size: int) -> tuple[float, list[list[dict]]]:
+    started = time.perf_counter()
+    found = []
+    for at in range(0, len(sentences), batch_size):
+        found += [r.get("aspects", []) for r in pipeline.predict(sentences[at : at + batch_size])]
+    return time.perf_counter() - started, found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extractor", default=str(REPO / "demo_output/extractors/plain"))
-    parser.add_argument("--classifier", default=str(REPO / "demo_output/classifiers/plain"))
+    parser.add_argument("--extractor", help="the baseline's extractor (train --task ate); default: trained here")
+    parser.add_argument("--classifier", help="the baseline's classifier (train); default: trained here")
+    parser.add_argument("--unified", help="the unified tagger (train --task unified); default: trained here")
+    parser.add_argument("--work_dir", default=str(REPO / "runs/bench_absa"), help="models trained and exported here")
+    parser.add_argument("--train_steps", type=int, default=400, help="budget of each model trained here")
     parser.add_argument("--batch_size", type=int, default=32, help="texts per call of AbsaPipeline.predict")
-    parser.add_argument("--repeats", type=int, default=2, help="passes over the test sentences (the first warms up)")
-    parser.add_argument("--no_onnx", action="store_true", help="PyTorch only (no ONNX exports measured)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes of each system (after a warm-up)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads of each backend")
+    parser.add_argument("--output", help="write the JSON here as well as to stdout")
     args = parser.parse_args()
-    for path in (args.extractor, args.classifier):
-        if not Path(path, "config.json").is_file():
-            raise SystemExit(f"{path}: no model there (run 'make demo' first, or pass --extractor / --classifier)")
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
     import torch
+    from machine_peak import FlopCounter, counted, measure_peaks
 
     from ada_atsc.absa.pipeline import AbsaPipeline
-    from ada_atsc.data.readers import read_sentences
+    from ada_atsc.absa.scores import joint_scores
+    from ada_atsc.ate.training import load_sentence_file
 
-    sentences = [s.sentence for s in read_sentences(REPO / "data/semeval2014/Restaurants_Test_Gold.xml")]
-    backends = {"pytorch_fp32": (args.extractor, args.classifier)}
-    with tempfile.TemporaryDirectory() as tmp:
-        if not args.no_onnx:
-            from ada_atsc.export import ExportOptions, export_model
+    torch.set_num_threads(args.threads)
+    work = Path(args.work_dir)
+    given = {"extractor": args.extractor, "classifier": args.classifier, "unified": args.unified}
+    models = {**(train_missing(work, args.train_steps) if not all(given.values()) else {}),
+              **{k: v for k, v in given.items() if v}}
+    exports = {role: export_int8(path, work / f"{role}-int8-{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]}")
+               for role, path in models.items()}
+    gold = load_sentence_file(TEST_XML)
+    sentences = [s.sentence for s in gold]
 
-            for name, quantize in (("onnx_fp32", None), ("onnx_int8", "int8")):
-                models = []
-                for role, source in (("extractor", args.extractor), ("classifier", args.classifier)):
-                    target = Path(tmp) / f"{name}-{role}"
-                    export_model(source, target, ExportOptions(quantize=quantize))
-                    models.append(str(target))
-                backends[name] = tuple(models)
-        results = {}
-        for name, (extractor, classifier) in backends.items():
-            pipeline = AbsaPipeline(extractor, classifier, batch_size=args.batch_size)
-            passes = measure(pipeline, sentences, args.batch_size, args.repeats)
-            results[name] = {"passes": passes, "result": passes[-1]}
-            del pipeline
-    base = results["pytorch_fp32"]["result"]["sentences_per_s"]
+    systems = {"baseline": AbsaPipeline(exports["extractor"], exports["classifier"], batch_size=args.batch_size),
+               "unified": AbsaPipeline(exports["unified"], batch_size=args.batch_size)}
+    counters = {}
+    for name, pipeline in systems.items():
+        parts = [p for p in (pipeline.extractor, pipeline.classifier, pipeline.unified) if p is not None]
+        counters[name] = [FlopCounter(part.model) for part in parts]
+        for part, counter in zip(parts, counters[name]):
+            part.model = counter
+
+    seconds = {name: [] for name in systems}
+    found: dict[str, list] = {}
+    for repeat in range(args.repeats + 1):  # the first pass warms up and counts FLOPs
+        for name, pipeline in systems.items():
+            took, found[name] = one_pass(pipeline, sentences, args.batch_size)
+            if repeat == 0:
+                flops = counted(counters[name])
+                for part in (pipeline.extractor, pipeline.classifier, pipeline.unified):
+                    if part is not None:  # counting done: unwrapped, no overhead in the timed passes
+                        part.model = part.model._model
+                counters[name] = flops
+            else:
+                seconds[name].append(took)
+
+    peaks = measure_peaks(args.threads)
+    results = {}
+    for name in systems:
+        best = min(seconds[name])
+        scores = joint_scores(gold, found[name])
+        flops = counters[name]
+        per_sentence = flops.useful / len(sentences)
+        results[name] = {
+            "sentences_per_s": round(len(sentences) / best, 1),
+            "seconds": [round(s, 2) for s in seconds[name]],
+            "joint_f1": round(100 * scores["joint"]["f1"], 2), "extraction_f1": round(100 * scores["ate"]["f1"], 2),
+            "aspects_found": sum(len(a) for a in found[name]),
+            "encoder_sequences": flops.sequences,
+            "gflop_per_sentence_useful": round(per_sentence / 1e9, 3),
+            "gflop_per_sentence_executed": round(flops.executed / len(sentences) / 1e9, 3),
+            "useful_gflops": round(per_sentence * len(sentences) / best / 1e9, 1),
+            "fraction_of_int8_peak": round(flops.useful / best / (peaks["int8_gops"] * 1e9), 3),
+            "fraction_of_int8_peak_executed": round(flops.executed / best / (peaks["int8_gops"] * 1e9), 3),
+        }
     report = {
-        "benchmark": "absa_pipeline",
-        "data": "data/semeval2014/Restaurants_Test_Gold.xml (all 800 sentences)",
-        "extractor": args.extractor, "classifier": args.classifier, "batch_size": args.batch_size,
-        "device": f"cpu ({platform.processor() or platform.machine()})" if not torch.cuda.is_available()
-        else torch.cuda.get_device_name(0),
-        "torch_threads": torch.get_num_threads(),
+        "benchmark": "absa_pipeline_vs_unified",
+        "data": f"{TEST_XML.relative_to(REPO)} (all {len(sentences)} sentences)",
+        "models": models, "exports": "ONNX int8 (dynamic, per channel) for both systems",
+        "batch_size": args.batch_size, "threads": args.threads,
+        "device": f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
+        "machine_peak": peaks,
         "results": results,
-        "sentences_per_s": {name: r["result"]["sentences_per_s"] for name, r in results.items()},
-        "ratio_vs_pytorch_fp32": {name: round(r["result"]["sentences_per_s"] / base, 2) for name, r in results.items()},
+        "baseline_sentences_per_s": results["baseline"]["sentences_per_s"],
+        "sentences_per_s": results["unified"]["sentences_per_s"],
+        "speedup": round(results["unified"]["sentences_per_s"] / results["baseline"]["sentences_per_s"], 2),
+        "baseline_joint_f1": results["baseline"]["joint_f1"],
+        "joint_f1": results["unified"]["joint_f1"],
+        "fraction_of_int8_peak": results["unified"]["fraction_of_int8_peak"],
+        "baseline_fraction_of_int8_peak": results["baseline"]["fraction_of_int8_peak"],
     }
-    print(json.dumps(report, indent=2))
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

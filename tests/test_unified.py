@@ -137,3 +137,24 @@ def test_export_runs_the_tagger_in_onnx_runtime(unified_dir, tmp_path):
     for a, b in zip(torch_out, onnx_out):
         assert [(x["from"], x["to"], x["label"]) for x in a["aspects"]] == [(x["from"], x["to"], x["label"])
                                                                             for x in b["aspects"]]
+
+
+def test_server_answers_absa_from_the_tagger_alone(unified_dir):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from ada_atsc.commands.arguments import pipeline_models
+    from ada_atsc.serve import create_app
+
+    class Args:
+        model, extractor, classifier = str(unified_dir), None, None
+
+    extractor, classifier = pipeline_models(Args)
+    assert (extractor, classifier) == (str(unified_dir), None)
+    with TestClient(create_app(classifier, extractor)) as client:
+        answer = client.post("/v1/absa", json={"texts": ["The food was great.", "Slow service."]})
+        assert answer.status_code == 200 and len(answer.json()["results"]) == 2
+        refused = client.post("/v1/atsc", json={"items": [{"text": "The food was great.", "aspect": "food"}]})
+        assert refused.status_code == 404 and "unified tagger" in refused.json()["error"]
+        info = client.get("/v1/model").json()
+        assert info["unified"] is True and info["labels"] == ["positive", "negative", "neutral"]

@@ -13,7 +13,8 @@ from .arguments import add_model_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="a bundle ('ada-atsc adapt'): its classifier and extractor")
+    parser.add_argument("--model", default=None, help="a bundle ('ada-atsc adapt'): its classifier and extractor; or a "
+                        "unified tagger ('train --task unified'): /v1/absa from one model")
     parser.add_argument("--classifier", default=None, help="a classifier directory (PyTorch or ONNX export)")
     parser.add_argument("--extractor", default=None, help="an extractor directory: enables POST /v1/absa")
     parser.add_argument("--categories", default=None,
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         from ..runtime.model_dir import model_kind
         from ..serve.app import settings_to_environment
 
-        if model_kind(args.classifier) != "atsc" or (args.extractor and model_kind(args.extractor) != "ate"):
+        if args.classifier and (model_kind(args.classifier) != "atsc"
+                                or (args.extractor and model_kind(args.extractor) != "ate")):
             raise AdaError("--classifier must be a classifier and --extractor an extractor")
         settings_to_environment(args.classifier, args.extractor, limits, args.workers, args.categories)
         uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..core.errors import AdaError
+from ..core.labels import ATSC_LABELS
 
 STATIC = Path(__file__).resolve().parent / "static"
 """The web page (HTML, CSS, JS; shipped in the package, no CDN, no build step)."""
@@ -43,10 +44,11 @@ def _require_fastapi():
         raise AdaError(f"serving needs the optional extra: pip install 'ada-atsc[serve]' ({exc.name} is missing)") from None
 
 
-def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = None,
+def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | None = None,
                limits: ServeLimits | None = None, categories_dir: str | Path | None = None):
     """Load the models, warm them up and return the FastAPI app (``categories_dir``: ``/v1/absa`` also gives
-    each text's categories)."""
+    each text's categories). ``classifier_dir`` None with a unified tagger as ``extractor_dir``: one model
+    serves ``/v1/absa``, and ``/v1/atsc`` (given aspects) answers 404."""
     _require_fastapi()
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -59,9 +61,12 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
     from .batcher import MicroBatcher
 
     limits = limits or ServeLimits()
-    predictor = Predictor(classifier_dir, batch_size=limits.max_batch_size)
+    if classifier_dir is None and not extractor_dir:
+        raise AdaError("give a classifier, or a unified tagger as the extractor")
+    predictor = Predictor(classifier_dir, batch_size=limits.max_batch_size) if classifier_dir else None
     pipeline = AbsaPipeline(extractor_dir, classifier_dir, categories_dir=categories_dir) if extractor_dir else None
-    predictor.predict("The food was good.", aspects=["food"])  # warm-up: the first call pays for allocation
+    if predictor:  # warm-up: the first call pays for allocation
+        predictor.predict("The food was good.", aspects=["food"])
     if pipeline:
         pipeline.predict(["The food was good."])
 
@@ -75,7 +80,7 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
         return [row[0] for row in predictor.predict([t for t, _ in items], [[a] for _, a in items])]
 
     atsc_batcher = MicroBatcher(classify, max_batch_size=limits.max_batch_size, max_wait_ms=limits.max_wait_ms,
-                                on_batch=lambda n, s: batch_sizes.labels("atsc").observe(n))
+                                on_batch=lambda n, s: batch_sizes.labels("atsc").observe(n)) if predictor else None
     absa_batcher = MicroBatcher(pipeline.predict, max_batch_size=limits.max_batch_size,
                                 max_wait_ms=limits.max_wait_ms,
                                 on_batch=lambda n, s: batch_sizes.labels("absa").observe(n)) if pipeline else None
@@ -101,9 +106,9 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
-        atsc_batcher.close()  # on shutdown (SIGTERM too), finish the queued inference before the process exits
-        if absa_batcher:
-            absa_batcher.close()
+        for batcher in (atsc_batcher, absa_batcher):  # on shutdown (SIGTERM too), finish the queued inference
+            if batcher:
+                batcher.close()
 
     app = FastAPI(title="ada-atsc", description="Aspect-based sentiment: classify given aspects (ATSC) or find "
                   "every aspect with its sentiment (ABSA).", version="1", lifespan=lifespan)
@@ -138,6 +143,8 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
 
     @app.post("/v1/atsc", summary="Classify the sentiment of given aspects (a term, or a from/to span)")
     async def atsc(request: AtscRequest):
+        if atsc_batcher is None:
+            return problem(404, "no classifier is loaded (a unified tagger serves /v1/absa only)", None)
         too_much = check_texts([item.text for item in request.items], "items")
         if too_much:
             return too_much
@@ -185,8 +192,10 @@ def create_app(classifier_dir: str | Path, extractor_dir: str | Path | None = No
     async def model_info():
         return {"classifier": str(classifier_dir), "extractor": str(extractor_dir) if extractor_dir else None,
                 "categories": str(categories_dir) if categories_dir else None,
-                "labels": list(predictor.labels),
-                "backend": getattr(predictor.model, "backend", "pytorch"), "limits": asdict(limits)}
+                "unified": pipeline is not None and pipeline.unified is not None,
+                "labels": list(predictor.labels) if predictor else list(ATSC_LABELS),
+                "backend": getattr((predictor or pipeline.unified).model, "backend", "pytorch"),
+                "limits": asdict(limits)}
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def metrics():
