@@ -6,13 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from tests.conftest import FAST
 
 from ada_atsc.absa.unified import decode_unified, unified_word_tags
 from ada_atsc.absa.unified_training import gold_pairs
 from ada_atsc.cli import main
 from ada_atsc.core.labels import UNIFIED_TAGS
 from ada_atsc.data.records import AspectSpan, SentenceRecord
+from tests.conftest import FAST
 
 TAG = {t: i for i, t in enumerate(UNIFIED_TAGS)}
 
