@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_body_bytes", type=int, default=1_000_000, help="request body size")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes (each loads the models and pins its threads to its share of the cores)")
+    parser.add_argument("--access_log", action="store_true",
+                        help="log every request (off by default: /metrics counts them, and a log line per request "
+                             "costs the event loop CPU it shares with inference)")
     add_model_source(parser)
 
 
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             raise AdaError("--classifier must be a classifier and --extractor an extractor")
         settings_to_environment(args.classifier, args.extractor, limits, args.workers, args.categories)
         uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,
-                    port=args.port, log_level="info", timeout_graceful_shutdown=30)
+                    port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=30)
         return 0
     app = create_app(args.classifier, args.extractor, limits, categories_dir=args.categories)
 
@@ -81,5 +84,5 @@ def run(args: argparse.Namespace) -> int:
                 self._captured_signals.remove(sig)
 
     DrainingServer(uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
-                                  timeout_graceful_shutdown=30)).run()
+                                  access_log=args.access_log, timeout_graceful_shutdown=30)).run()
     return 0
