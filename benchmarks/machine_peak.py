@@ -94,9 +94,13 @@ class FlopCounter:
 
     def __init__(self, model):
         self._model = model
+        self.reset()
+
+    def reset(self) -> None:
         self.executed = 0.0
         self.useful = 0.0
         self.passes = 0
+        self.seconds = 0.0
 
     def __getattr__(self, name):
         return getattr(self._model, name)
@@ -109,9 +113,12 @@ class FlopCounter:
         lengths = np.asarray(mask.sum(axis=1) if mask is not None else [length] * size).reshape(-1)
         self.useful += sum(encoder_flops(self._model.config, 1, int(n)) for n in lengths)
         self.passes += size
-        return self._model(**batch)
+        started = time.perf_counter()
+        out = self._model(**batch)
+        self.seconds += time.perf_counter() - started
+        return out
 
 
 def counted(flops: list[FlopCounter]) -> SimpleNamespace:
     return SimpleNamespace(executed=sum(c.executed for c in flops), useful=sum(c.useful for c in flops),
-                           sequences=sum(c.passes for c in flops))
+                           sequences=sum(c.passes for c in flops), seconds=sum(c.seconds for c in flops))

@@ -17,6 +17,7 @@ import numpy as np
 from ..core.errors import AdaError
 from ..core.sentences import sentence_offsets
 from ..runtime.backend import is_onnx, open_model, softmax
+from ..runtime.batching import length_sorted_batches
 from .features import word_offsets
 from .spans import TAGS, decode_spans
 
@@ -50,14 +51,13 @@ def word_probabilities(model, tokenizer, texts: Sequence[str], *, max_seq_length
     pad = tokenizer.pad_token_id or 0
     # per text: word -> (distance from the window edge, probabilities, span)
     best: list[dict[int, tuple[int, np.ndarray, tuple[int, int]]]] = [{} for _ in texts]
-    order = sorted(range(len(owners)), key=lambda i: len(enc["input_ids"][i]))
 
     def padded(rows: list[int]) -> dict[str, np.ndarray]:
         length = max(len(enc["input_ids"][i]) for i in rows)
         return {k: np.asarray([list(enc[k][i]) + [pad if k == "input_ids" else 0] * (length - len(enc[k][i]))
                                for i in rows], dtype=np.int64) for k in keys}
 
-    batches = [order[at : at + batch_size] for at in range(0, len(order), batch_size)]
+    batches = length_sorted_batches([len(ids) for ids in enc["input_ids"]], batch_size)
     if is_onnx(model):  # numpy in, numpy out: no PyTorch in this process
         for rows in batches:
             for row, window in zip(softmax(model(**padded(rows)).logits), rows):
