@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 TOKENS_PER_ROW = 32
 """An inference batch holds at most ``batch_size`` rows and ``batch_size × TOKENS_PER_ROW`` tokens once padded:
 review sentences are about 20 tokens with a long tail, and with a row count alone the batch that takes the
