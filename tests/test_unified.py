@@ -158,3 +158,10 @@ def test_server_answers_absa_from_the_tagger_alone(unified_dir):
         assert refused.status_code == 404 and "unified tagger" in refused.json()["error"]
         info = client.get("/v1/model").json()
         assert info["unified"] is True and info["labels"] == ["positive", "negative", "neutral"]
+
+
+def test_the_tagger_travels_with_a_model_card(unified_dir):
+    card = (unified_dir / "README.md").read_text()
+    results = json.loads((unified_dir / "eval_results.json").read_text())
+    assert "teacher: none" in card and f"best-dev step {results['best_step']}" in card
+    assert f"joint F1 {100 * results['test']['best']['f1']:.2f}" in card

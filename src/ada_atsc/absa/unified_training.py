@@ -88,6 +88,31 @@ class UnifiedTask(ATETask):
                    for s, aspects in zip(examples, predicted)]
         return metrics, records
 
+    def model_card(self, results: dict, options) -> str:
+        """``README.md`` of a trained tagger: what it is, what it learnt from, how it scored."""
+        def scores(split: str) -> str:
+            best = results.get(split, {}).get("best")
+            if not best:
+                return "not scored"
+            return (f"joint F1 {100 * best['f1']:.2f}, extraction F1 {100 * best['ate_f1']:.2f}, sentiment "
+                    f"accuracy on the aspects found {100 * best['atsc_accuracy_on_extracted']:.2f}")
+
+        data = results.get("data", {})
+        return "\n".join([
+            "---", "library_name: transformers", "pipeline_tag: token-classification", "tags: [ada-atsc, absa]",
+            "---", "", "# A unified aspect-sentiment tagger (ada-atsc)", "",
+            "One `AutoModelForTokenClassification` that finds each aspect term of a sentence with its polarity in "
+            "one encoder pass (tags O, B-/I-positive, negative, neutral, conflict; see "
+            "`ada_atsc/absa/unified.py`). Use it as `ada-atsc absa --model DIR` (also `evaluate`, `serve`, "
+            "`report`, `export`).", "",
+            f"- encoder: `{results.get('model_name_or_path')}`",
+            "- teacher: none (trained on the gold labels of its training data, no distillation)",
+            f"- training data: `{data.get('train')}`; dev (selection): `{data.get('dev')}`",
+            f"- steps: best-dev step {results.get('best_step')} of {results.get('last_step')}, seed "
+            f"{results.get('seed')}, learning rate {options.learning_rate}, batch {options.train_batch_size}",
+            f"- test (`{data.get('test')}`), best-dev checkpoint: {scores('test')}",
+            f"- dev: {scores('dev')}", ""])
+
     def summary(self, metrics: dict) -> str:
         return (f"joint F1 {metrics['f1']:.4f} (extraction F1 {metrics.get('ate_f1', 0.0):.4f}, "
                 f"accuracy on found {metrics.get('atsc_accuracy_on_extracted', 0.0):.4f})")

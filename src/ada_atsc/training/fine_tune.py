@@ -204,6 +204,8 @@ def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkp
             write_jsonl(staging / name, records)
         write_json(staging / "eval_results.json", results)
         (staging / "eval_results.txt").write_text(task.results_txt(results), encoding="utf-8")
+        if hasattr(task, "model_card"):  # a task may describe its model for the people who pick it up
+            (staging / "README.md").write_text(task.model_card(results, options), encoding="utf-8")
         write_json(staging / "training_args.json", options.to_json())
         write_json(staging / "log_history.json", trainer.state.log_history)
     shutil.rmtree(scratch, ignore_errors=True)
