@@ -1,15 +1,21 @@
 """Raw sentences in, aspects with their sentiment out: the wave-2 pipeline against the unified tagger, on the same
 sentences in one run, with the work each does and how much of this machine it uses.
 
-* **baseline**: the wave-2 pipeline, a MiniLM extractor and a per-aspect classifier (one extraction pass per
-  sentence, one classifier pass per aspect found), both exported to ONNX int8;
-* **unified**: one MiniLM model that tags each aspect with its polarity (``train --task unified``: one pass per
-  sentence), exported to ONNX int8 the same way.
+Configurations, alternating pass by pass so that a noisy neighbour hurts all alike:
 
-On the SemEval-2014 restaurants test sentences (800): sentences/s (the best of ``--repeats`` passes, the two
-systems alternating so that a noisy neighbour hurts both alike), joint F1 (exact span and polarity), the
-FLOPs per sentence each executed (padded batches) and needed (real tokens), and the fraction of this machine's
-int8 matmul peak, measured in the same run (``machine_peak.py``). Writes one JSON object.
+* ``wave2``: the wave-2 pipeline exactly as it ran: a MiniLM extractor and a per-aspect classifier (one
+  extraction pass per sentence, one classifier pass per aspect found), both ONNX int8, calls of 32 texts,
+  batches capped in rows alone (the baseline);
+* ``baseline@N``: the same models with this wave's batching (length-sorted, capped in padded tokens too:
+  ``runtime.batching.TOKENS_PER_ROW``), calls of N texts;
+* ``unified@N``: one MiniLM model that tags each aspect with its polarity (``train --task unified``: one pass
+  per sentence), ONNX int8 the same way, calls of N texts.
+
+On the SemEval-2014 restaurants test sentences (800): sentences/s (the best of ``--repeats`` passes), joint F1
+(exact span and polarity), the FLOPs per sentence each executed (padded batches) and needed (real tokens), the
+share of the time spent inside the encoder calls, the fraction of this machine's int8 matmul peak measured in
+the same run (``machine_peak.py``), and the unified export's operator profile (ONNX Runtime's profiler).
+Writes one JSON object.
 
     flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --output docs/results/bench_absa.json \\
         [--extractor DIR --classifier DIR --unified DIR]
@@ -96,7 +102,7 @@ def main() -> None:
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
     import torch
-    from machine_peak import FlopCounter, counted, measure_peaks
+    from machine_peak import FlopCounter, counted, measure_peaks, operator_shares
 
     from ada_atsc.absa.pipeline import AbsaPipeline
     from ada_atsc.absa.scores import joint_scores
@@ -121,35 +127,46 @@ def main() -> None:
         for part, counter in zip(parts, counters[name]):
             part.model = counter
 
-    configs = [(name, size) for name in systems for size in args.call_sizes]
-    seconds: dict[tuple, list] = {c: [] for c in configs}
-    encoder_seconds: dict[tuple, list] = {c: [] for c in configs}
+    from ada_atsc.runtime import batching
+
+    budget = batching.TOKENS_PER_ROW
+    # (label, system, texts per call, token budget on): the first is the wave-2 pipeline exactly as it ran
+    configs = [("wave2", "baseline", args.call_sizes[0], False)]
+    configs += [(f"{name}@{size}", name, size, True) for name in systems for size in args.call_sizes]
+    seconds: dict[str, list] = {c[0]: [] for c in configs}
+    encoder_seconds: dict[str, list] = {c[0]: [] for c in configs}
     flops_of, found = {}, {}
-    for repeat in range(args.repeats + 1):  # the first pass warms up; the systems alternate
-        for name, size in configs:
+    for repeat in range(args.repeats + 1):  # the first pass warms up; the configurations alternate
+        for label, name, size, budgeted in configs:
+            batching.TOKENS_PER_ROW = budget if budgeted else 10**9  # off: batches capped in rows alone
             for counter in counters[name]:
                 counter.reset()
-            took, found[name, size] = one_pass(systems[name], sentences, size)
-            flops_of[name, size] = counted(counters[name])  # every pass of a config runs the same batches
+            took, found[label] = one_pass(systems[name], sentences, size)
+            flops_of[label] = counted(counters[name])  # every pass of a configuration runs the same batches
             if repeat:
-                seconds[name, size].append(took)
-                encoder_seconds[name, size].append(flops_of[name, size].seconds)
+                seconds[label].append(took)
+                encoder_seconds[label].append(flops_of[label].seconds)
+    batching.TOKENS_PER_ROW = budget
 
+    for counter in counters["unified"]:  # one more pass, to replay its batches under ONNX Runtime's profiler
+        counter.reset(keep_feeds=True)
+    one_pass(systems["unified"], sentences, max(args.call_sizes))
+    profile = operator_shares(Path(exports["unified"]) / "model.onnx", counters["unified"][0].feeds, args.threads)
     peaks = measure_peaks(args.threads)
     results = {}
-    for name, size in configs:
-        best = min(seconds[name, size])
-        scores = joint_scores(gold, found[name, size])
-        flops = flops_of[name, size]
-        at = seconds[name, size].index(best)
+    for label, name, size, budgeted in configs:
+        best = min(seconds[label])
+        scores = joint_scores(gold, found[label])
+        flops = flops_of[label]
+        at = seconds[label].index(best)
         per_sentence = flops.useful / len(sentences)
-        results[f"{name}@{size}"] = {
-            "system": name, "texts_per_call": size,
+        results[label] = {
+            "system": name, "texts_per_call": size, "token_budget": budgeted,
             "sentences_per_s": round(len(sentences) / best, 1),
-            "seconds": [round(t, 2) for t in seconds[name, size]],
+            "seconds": [round(t, 2) for t in seconds[label]],
             "joint_f1": round(100 * scores["joint"]["f1"], 2), "extraction_f1": round(100 * scores["ate"]["f1"], 2),
-            "aspects_found": sum(len(a) for a in found[name, size]),
-            "share_in_encoder_calls": round(encoder_seconds[name, size][at] / best, 3),
+            "aspects_found": sum(len(a) for a in found[label]),
+            "share_in_encoder_calls": round(encoder_seconds[label][at] / best, 3),
             "encoder_sequences": flops.sequences,
             "gflop_per_sentence_useful": round(per_sentence / 1e9, 3),
             "gflop_per_sentence_executed": round(flops.executed / len(sentences) / 1e9, 3),
@@ -157,8 +174,9 @@ def main() -> None:
             "fraction_of_int8_peak": round(flops.useful / best / (peaks["int8_gops"] * 1e9), 3),
             "fraction_of_int8_peak_executed": round(flops.executed / best / (peaks["int8_gops"] * 1e9), 3),
         }
-    baseline = results[f"baseline@{args.call_sizes[0]}"]  # the wave-2 way: 32 texts a call
-    new = max((r for r in results.values() if r["system"] == "unified"), key=lambda r: r["sentences_per_s"])
+    baseline = results["wave2"]
+    new_label = max((c[0] for c in configs if c[1] == "unified"), key=lambda c: results[c]["sentences_per_s"])
+    new = results[new_label]
     report = {
         "benchmark": "absa_pipeline_vs_unified",
         "data": f"{TEST_XML.relative_to(REPO)} (all {len(sentences)} sentences)",
@@ -167,8 +185,8 @@ def main() -> None:
         "device": f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
         "machine_peak": peaks,
         "results": results,
-        "baseline": f"baseline@{baseline['texts_per_call']}",
-        "new_default": f"unified@{new['texts_per_call']}",
+        "unified_int8_operator_shares_percent": profile,
+        "baseline": "wave2", "new_default": new_label,
         "baseline_sentences_per_s": baseline["sentences_per_s"],
         "sentences_per_s": new["sentences_per_s"],
         "speedup": round(new["sentences_per_s"] / baseline["sentences_per_s"], 2),

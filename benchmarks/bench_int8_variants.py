@@ -15,7 +15,6 @@ Prints one JSON object. Ratios compare numbers of this run only.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import sys
@@ -60,18 +59,9 @@ def session(path: Path, threads: int, profile: bool = False):
 
 def operator_shares(export: Path, feeds: list[dict], threads: int) -> dict:
     """Each operator type's share (%) of the kernel time of one pass, after a warm-up pass."""
-    sess = session(export / "model.onnx", threads, profile=True)
-    for _ in range(2):
-        for feed in feeds:
-            sess.run(["logits"], feed)
-    trace = Path(sess.end_profiling())
-    micros: collections.Counter = collections.Counter()
-    for event in json.loads(trace.read_text()):
-        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            micros[event["args"]["op_name"]] += event["dur"]
-    trace.unlink()
-    total = sum(micros.values())
-    return {op: round(100 * t / total, 1) for op, t in micros.most_common()}
+    from machine_peak import operator_shares as shares
+
+    return shares(export / "model.onnx", feeds, threads)
 
 
 def build_variants(classifier: str, work: Path) -> dict[str, Path]:

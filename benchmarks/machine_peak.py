@@ -15,6 +15,7 @@ attention ``4·B·L²·d``. all-MiniLM-L6-v2 (d 384, f 1536, 6 layers): about 21
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -96,7 +97,8 @@ class FlopCounter:
         self._model = model
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, keep_feeds: bool = False) -> None:
+        self.feeds: list[dict] | None = [] if keep_feeds else None
         self.executed = 0.0
         self.useful = 0.0
         self.passes = 0
@@ -113,6 +115,8 @@ class FlopCounter:
         lengths = np.asarray(mask.sum(axis=1) if mask is not None else [length] * size).reshape(-1)
         self.useful += sum(encoder_flops(self._model.config, 1, int(n)) for n in lengths)
         self.passes += size
+        if self.feeds is not None:
+            self.feeds.append(dict(batch))
         started = time.perf_counter()
         out = self._model(**batch)
         self.seconds += time.perf_counter() - started
@@ -122,3 +126,33 @@ class FlopCounter:
 def counted(flops: list[FlopCounter]) -> SimpleNamespace:
     return SimpleNamespace(executed=sum(c.executed for c in flops), useful=sum(c.useful for c in flops),
                            sequences=sum(c.passes for c in flops), seconds=sum(c.seconds for c in flops))
+
+
+def operator_shares(onnx_file: str | Path, feeds: list[dict], threads: int) -> dict[str, float]:
+    """Each operator type's share (%) of ONNX Runtime's kernel time over ``feeds`` (its own profiler, after a
+    warm-up pass): where an export's time goes."""
+    import collections
+    import json
+    import tempfile
+
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the project's OnnxModel
+    options.enable_profiling = True
+    options.profile_file_prefix = str(Path(tempfile.gettempdir()) / "ada_operator_profile")
+    session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    for _ in range(2):
+        for feed in feeds:
+            session.run(None, {k: v for k, v in feed.items() if k in names})
+    trace = Path(session.end_profiling())
+    micros: collections.Counter = collections.Counter()
+    for event in json.loads(trace.read_text()):
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            micros[event["args"]["op_name"]] += event["dur"]
+    trace.unlink()
+    total = sum(micros.values()) or 1
+    return {op: round(100 * t / total, 1) for op, t in micros.most_common()}
