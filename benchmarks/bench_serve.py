@@ -43,18 +43,40 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TEST_XML = REPO / "data/semeval2014/Restaurants_Test_Gold.xml"
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``serve --workers N`` runs its workers as child processes)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        children[int(text[text.rindex(")") + 2 :].split()[1])].append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    return tree
+
+
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    """Resident memory of ``pid`` and its descendants, MB."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return round(total / 1024, 1)
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of each of a process's threads, summed by thread name."""
+    """CPU seconds (user + system) of the threads of ``pid`` and its descendants, summed by thread name."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[str, float] = defaultdict(float)
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    tasks = [t for member in process_tree(pid) for t in Path(f"/proc/{member}/task").glob("*")]
+    for task in tasks:
         try:
             stat = (task / "stat").read_text()
         except OSError:
@@ -203,6 +225,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per phase")
     parser.add_argument("--deadline_s", type=float, default=300, help="a phase stops after this long")
     parser.add_argument("--max_wait_ms", type=float, default=10.0)
+    parser.add_argument("--server_workers", type=int, default=1, help="serve --workers (processes)")
     parser.add_argument("--steady_seconds", type=float, default=600,
                         help="length of the last 32-client phase, over which RSS must stay flat")
     parser.add_argument("--output", help="write the JSON here as well as to stdout")
@@ -218,7 +241,7 @@ def main() -> None:
         import aiohttp  # noqa: F401
     except ImportError:
         report["load_generator"] = "httpx"
-    limits = ["--max_wait_ms", str(args.max_wait_ms), "--max_batch_size", "64"]
+    limits = ["--max_wait_ms", str(args.max_wait_ms), "--max_batch_size", "64", "--workers", str(args.server_workers)]
     if args.classifier:
         from ada_atsc import Predictor
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -165,3 +166,17 @@ def test_the_tagger_travels_with_a_model_card(unified_dir):
     results = json.loads((unified_dir / "eval_results.json").read_text())
     assert "teacher: none" in card and f"best-dev step {results['best_step']}" in card
     assert f"joint F1 {100 * results['test']['best']['f1']:.2f}" in card
+
+
+def test_server_workers_get_the_tagger_alone(unified_dir, monkeypatch):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from ada_atsc.serve import ServeLimits
+    from ada_atsc.serve.app import SETTINGS_VARIABLE, app_from_environment, settings_to_environment
+
+    monkeypatch.delenv(SETTINGS_VARIABLE, raising=False)
+    settings_to_environment(None, unified_dir, ServeLimits(), 2)  # what 'serve --model UNIFIED --workers 2' hands on
+    assert json.loads(os.environ[SETTINGS_VARIABLE])["classifier"] is None
+    with TestClient(app_from_environment()) as client:
+        assert client.post("/v1/absa", json={"texts": ["Nice food."]}).status_code == 200

@@ -234,7 +234,8 @@ def settings_to_environment(classifier_dir, extractor_dir, limits: ServeLimits, 
     import json
     import os
 
-    os.environ[SETTINGS_VARIABLE] = json.dumps({"classifier": str(classifier_dir), "extractor":
+    os.environ[SETTINGS_VARIABLE] = json.dumps({"classifier": str(classifier_dir) if classifier_dir else None,
+                                                "extractor":
                                                 str(extractor_dir) if extractor_dir else None,
                                                 "categories": str(categories_dir) if categories_dir else None,
                                                 "limits": asdict(limits), "workers": workers})
