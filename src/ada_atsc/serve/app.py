@@ -177,7 +177,7 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
                 items.append((item.text, item.aspect))
             else:
                 return problem(422, "give 'aspect' or both 'from' and 'to'", f"items.{i}")
-        return {"results": await atsc_batcher.submit(items)}
+        return JSONResponse({"results": await atsc_batcher.submit(items)})  # plain JSON: no jsonable_encoder walk
 
     @app.post("/v1/absa", summary="Every aspect of each text with its sentiment (needs an extractor)")
     async def absa(request: AbsaRequest):
@@ -186,7 +186,7 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
         too_much = check_texts(request.texts, "texts")
         if too_much:
             return too_much
-        return {"results": await absa_batcher.submit(request.texts)}
+        return JSONResponse({"results": await absa_batcher.submit(request.texts)})
 
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
