@@ -20,8 +20,9 @@ Writes one JSON object.
     flock /tmp/ada-heavy.lock .venv/bin/python benchmarks/bench_absa.py --output docs/results/bench_absa.json \\
         [--extractor DIR --classifier DIR --unified DIR]
 
-Without models it trains what it needs at small budgets first (``--train_steps``, under ``--work_dir``):
-slower, and lower scores than the study's models, but the two systems stay comparable.
+Without models it trains what it needs at small budgets first (``--train_steps`` for each pipeline model, their
+sum for the unified tagger: the same training budget per system; last step, no dev selection; under
+``--work_dir``): lower scores than the 3-seed study's models (``scripts/unified_table.py``), but comparable.
 """
 
 from __future__ import annotations
@@ -54,15 +55,20 @@ def train_missing(work: Path, steps: int) -> dict[str, str]:
         for xml, extra in ((TRAIN_XML, ["--istrain"]), (TEST_XML, [])):
             if cli(["prepare-semeval", "--files", str(xml), "--output_dir", str(data), *extra]) != 0:
                 raise SystemExit("prepare-semeval failed")
-    common = ["--model", str(packaged_minilm_path()), "--data_dir", str(data), "--do_train", "--max_steps", str(steps),
-              "--warmup_steps", str(steps // 10), "--learning_rate", "5e-5", "--per_device_train_batch_size", "32",
-              "--seed", "1", "--disable_tqdm"]
+    def recipe(budget: int) -> list[str]:
+        return ["--model", str(packaged_minilm_path()), "--data_dir", str(data), "--do_train", "--max_steps",
+                str(budget), "--warmup_steps", str(budget // 10), "--learning_rate", "5e-5",
+                "--per_device_train_batch_size", "32", "--seed", "1", "--disable_tqdm"]
+
     models = {}
-    for role, task in (("extractor", "ate"), ("classifier", "atsc"), ("unified", "unified")):
-        out = work / role
+    # the same training budget for each system: the pipeline's two models get `steps` each, the unified tagger
+    # (one model doing both jobs) their sum
+    for role, task, budget in (("extractor", "ate", steps), ("classifier", "atsc", steps),
+                               ("unified", "unified", 2 * steps)):
+        out = work / f"{role}-{budget}"
         if not (out / "config.json").is_file():
-            print(f"training the {role} ({steps} steps)", file=sys.stderr)
-            if cli(["train", "--task", task, *common, "--output_dir", str(out)]) != 0:
+            print(f"training the {role} ({budget} steps)", file=sys.stderr)
+            if cli(["train", "--task", task, *recipe(budget), "--output_dir", str(out)]) != 0:
                 raise SystemExit(f"training the {role} failed")
         models[role] = str(out)
     return models
