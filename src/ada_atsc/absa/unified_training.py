@@ -118,16 +118,10 @@ class UnifiedTask(ATETask):
                 f"accuracy on found {metrics.get('atsc_accuracy_on_extracted', 0.0):.4f})")
 
     def results_txt(self, results: dict) -> str:
-        lines = []
-        for split in ("test", "dev"):
-            for which in ("best", "last"):
-                metrics = results.get(split, {}).get(which)
-                if metrics:
-                    prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
-                    lines += [f"{prefix}joint_{k} = {metrics[k]}" for k in ("precision", "recall", "f1")]
-                    lines += [f"{prefix}{k} = {metrics[k]}" for k in ("ate_f1", "atsc_accuracy_on_extracted")]
-        lines += [f"best_step = {results.get('best_step')}", f"last_step = {results.get('last_step')}"]
-        return "\n".join(lines) + "\n"
+        from ..training.evaluation import eval_results_txt
+
+        return eval_results_txt(results, {"joint_precision": "precision", "joint_recall": "recall", "joint_f1": "f1",
+                                          "ate_f1": "ate_f1", "atsc_accuracy_on_extracted": "atsc_accuracy_on_extracted"})
 
 
 def run_unified_training(options, splits: Splits | None = None) -> dict:

@@ -143,16 +143,10 @@ class ACSATask:
         return score_category_sentences(model, tokenizer, examples, options.max_seq_length, options.eval_batch_size)
 
     def results_txt(self, results: dict) -> str:
-        keys = ("category_detection_f1", "category_polarity_accuracy", "category_polarity_f1")
-        lines = []
-        for split in ("test", "dev"):
-            for which in ("best", "last"):
-                metrics = results.get(split, {}).get(which)
-                if metrics:
-                    prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
-                    lines += [f"{prefix}{k} = {metrics[k]}" for k in keys]
-        lines += [f"best_step = {results.get('best_step')}", f"last_step = {results.get('last_step')}"]
-        return "\n".join(lines) + "\n"
+        from ..training.evaluation import eval_results_txt
+
+        return eval_results_txt(results, {k: k for k in ("category_detection_f1", "category_polarity_accuracy",
+                                                         "category_polarity_f1")})
 
     def summary(self, metrics: dict) -> str:
         return (f"detection F1 {metrics['category_detection_f1']:.4f} "

@@ -131,15 +131,9 @@ class ATETask:
         return score_sentences(model, tokenizer, examples, options.max_seq_length, options.eval_batch_size)
 
     def results_txt(self, results: dict) -> str:
-        lines = []
-        for split in ("test", "dev"):
-            for which in ("best", "last"):
-                metrics = results.get(split, {}).get(which)
-                if metrics:
-                    prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
-                    lines += [f"{prefix}{k} = {metrics[k]}" for k in ("precision", "recall", "f1")]
-        lines += [f"best_step = {results.get('best_step')}", f"last_step = {results.get('last_step')}"]
-        return "\n".join(lines) + "\n"
+        from ..training.evaluation import eval_results_txt
+
+        return eval_results_txt(results, {k: k for k in ("precision", "recall", "f1")})
 
     def summary(self, metrics: dict) -> str:
         return f"span P {metrics['precision']:.4f} R {metrics['recall']:.4f} F1 {metrics['f1']:.4f}"

@@ -92,18 +92,9 @@ def run_training(options: ClassifierTrainingOptions, splits: Splits | None = Non
 
 def results_txt(results: dict) -> str:
     """The 2019 ``eval_results.txt`` layout: ``key = value`` lines, best-dev test scores first."""
-    lines = []
-    for split in ("test", "dev"):
-        for which in ("best", "last"):
-            metrics = results.get(split, {}).get(which)
-            if not metrics:
-                continue
-            prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
-            lines.append(f"{prefix}acc = {metrics['accuracy']}")
-            lines.append(f"{prefix}f1_macro = {metrics['macro_f1']}")
-    lines.append(f"best_step = {results.get('best_step')}")
-    lines.append(f"last_step = {results.get('last_step')}")
-    return "\n".join(lines) + "\n"
+    from ..training.evaluation import eval_results_txt
+
+    return eval_results_txt(results, {"acc": "accuracy", "f1_macro": "macro_f1"})
 
 
 def _load_model_and_tokenizer(options: ClassifierTrainingOptions, input_format: InputFormat):

@@ -22,3 +22,19 @@ def write_evaluation(output_dir: str | Path, scored: dict[str, dict], prediction
         for name, records in predictions.items():
             write_jsonl(staging / ("predictions.jsonl" if single else f"predictions_{name.replace('/', '_')}.jsonl"),
                         records)
+
+
+def eval_results_txt(results: dict, fields: dict[str, str]) -> str:
+    """The 2019 ``eval_results.txt`` layout of a run's results: ``name = value`` lines (``fields`` maps each
+    printed name to its metric key), test scores at the best-dev step first and unprefixed, then
+    ``test_last_``, ``dev_best_``, ``dev_last_``, then the best and last steps. Every task writes it here."""
+    lines = []
+    for split in ("test", "dev"):
+        for which in ("best", "last"):
+            metrics = results.get(split, {}).get(which)
+            if not metrics:
+                continue
+            prefix = "" if (split, which) == ("test", "best") else f"{split}_{which}_"
+            lines += [f"{prefix}{name} = {metrics[key]}" for name, key in fields.items()]
+    lines += [f"best_step = {results.get('best_step')}", f"last_step = {results.get('last_step')}"]
+    return "\n".join(lines) + "\n"
