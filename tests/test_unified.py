@@ -180,3 +180,13 @@ def test_server_workers_get_the_tagger_alone(unified_dir, monkeypatch):
     assert json.loads(os.environ[SETTINGS_VARIABLE])["classifier"] is None
     with TestClient(app_from_environment()) as client:
         assert client.post("/v1/absa", json={"texts": ["Nice food."]}).status_code == 200
+
+
+def test_report_runs_on_the_tagger_alone(unified_dir, tmp_path, capsys):
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("The food was great but the waiter was rude.\nNice wine list. Slow service.\n")
+    assert main(["report", "--model", str(unified_dir), "--input", str(reviews), "--output_dir",
+                 str(tmp_path / "report"), "--no_embedding_grouping", "--no_progress"]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["settings"]["classifier"] is None and summary["settings"]["extractor"] == str(unified_dir)
+    assert (tmp_path / "report" / "report.html").is_file()
