@@ -72,7 +72,8 @@ def rss_mb(pid: int) -> float:
 
 
 def thread_cpu_s(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of the threads of ``pid`` and its descendants, summed by thread name."""
+    """CPU seconds (user + system) of the threads of ``pid`` and its descendants, summed by role: the main
+    thread (the event loop), the inference thread (named by the batcher), the backends' own pools."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[str, float] = defaultdict(float)
     tasks = [t for member in process_tree(pid) for t in Path(f"/proc/{member}/task").glob("*")]
@@ -82,6 +83,10 @@ def thread_cpu_s(pid: int) -> dict[str, float]:
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if task.name == task.parent.parent.name:  # a process's main thread: uvicorn's event loop
+            name = "event_loop"
+        elif name.startswith("python"):  # threads the backends start (ONNX Runtime's or PyTorch's pool)
+            name = "backend_pool"
         fields = stat[stat.rindex(")") + 2 :].split()
         used[name] += (int(fields[11]) + int(fields[12])) / tick
     return dict(used)
