@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -91,6 +90,8 @@ def one_pass(pipeline, sentences: list[str], batch_size: int) -> tuple[float, li
 
 
 def main() -> None:
+    from bench_output import emit
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extractor", help="the baseline's extractor (train --task ate); default: trained here")
     parser.add_argument("--classifier", help="the baseline's classifier (train); default: trained here")
@@ -201,11 +202,7 @@ def main() -> None:
         "fraction_of_int8_peak": new["fraction_of_int8_peak"],
         "baseline_fraction_of_int8_peak": baseline["fraction_of_int8_peak"],
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    emit(report, args.output)
 
 
 if __name__ == "__main__":

@@ -223,6 +223,8 @@ def load_test(serve_args: list[str], path: str, good: list[dict], malformed: lis
 
 
 def main() -> None:
+    from bench_output import emit
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classifier", help="the classifier served for /v1/atsc (pairs/s)")
     parser.add_argument("--unified", help="a unified tagger (or a bundle) served for /v1/absa (sentences/s)")
@@ -288,10 +290,7 @@ def main() -> None:
         | {"p99_ms_at_32": next((p["p99_ms"] for p in report[kind]["phases"] if p["clients"] == 32), None),
            "steady_rss_change": report[kind]["rss_mb"]["steady_change"]}
         for kind in ("pairs", "sentences") if kind in report}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    emit(report, args.output)
 
 
 if __name__ == "__main__":

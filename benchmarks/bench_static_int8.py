@@ -14,7 +14,6 @@ object.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def main() -> None:
+    from bench_output import emit
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="a token tagger (train --task ate or --task unified)")
     parser.add_argument("--calibration_sentences", type=int, default=256)
@@ -105,10 +106,7 @@ def main() -> None:
               "sentences_per_s": rates, "best": {name: max(r) for name, r in rates.items()},
               "tokens_tagged_as_fp32": {name: round(float((tags[name][words] == tags["fp32"][words]).mean()), 4)
                                         for name in ("dynamic_int8", "static_int8")}}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    emit(report, args.output)
 
 
 if __name__ == "__main__":
