@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from ada_atsc.acsa.metrics import category_metrics
+from ada_atsc.acsa.metrics import category_metrics, tune_detection_threshold
 from ada_atsc.acsa.schema import CategorySchema, auxiliary_text
 from ada_atsc.cli import main as cli_main
 from ada_atsc.core.errors import AdaError
@@ -73,6 +73,25 @@ def test_metrics_by_hand():
     assert m["per_category"]["price"]["support"] == 1
 
 
+def test_detection_threshold_decides_and_is_tuned_by_hand():
+    schema = CategorySchema(("food", "price"), ("positive", "negative"))
+    # P(none) 0.4 beats each polarity (0.3, 0.3): the arg-max calls it absent, a 0.5 threshold finds it
+    probs = np.array([[[0.4, 0.3, 0.3], [0.9, 0.05, 0.05]]])
+    assert schema.decide(probs).tolist() == [[0, 0]]
+    tuned = CategorySchema(("food", "price"), ("positive", "negative"), detection_threshold=0.5)
+    assert tuned.decide(probs).tolist() == [[1, 0]]  # found; label: the first of the tied polarities
+    assert CategorySchema.from_config(type("C", (), {"ada_atsc_categories": tuned.to_config()})()) == tuned
+    # gold: food mentioned in both sentences; mentioned probabilities 0.6 / 0.35 (food), 0.3 / 0.1 (price)
+    gold = np.array([[1, 0], [2, 0]])
+    probs = np.array([[[0.4, 0.5, 0.1], [0.7, 0.2, 0.1]], [[0.65, 0.05, 0.3], [0.9, 0.05, 0.05]]])
+    result = tune_detection_threshold(gold, probs, schema)
+    # any threshold in (0.30, 0.35] finds both foods and no price: F1 1.0; the nearest to 0.5 in the grid is 0.35
+    assert result["detection_threshold"] == pytest.approx(0.35) and result["dev_detection_f1"] == pytest.approx(1.0)
+    assert result["dev_detection_f1_argmax"] == pytest.approx(2 / 3)  # the arg-max finds the first food only
+    with_threshold = CategorySchema(("food", "price"), ("positive", "negative"), detection_threshold=0.35)
+    assert category_metrics(gold, probs, with_threshold)["category_detection_f1"] == pytest.approx(1.0)
+
+
 def test_prepare_semeval_writes_category_files(sentence_dir):
     stats = json.loads((sentence_dir / "stats.json").read_text())
     assert stats["category_files"]["train"]["categories"] == 3711
@@ -100,6 +119,7 @@ def test_train_evaluate_predict_with_a_category_model(category_model_dir, senten
                 "category_polarity_accuracy", "polarity_accuracy_on_detected"):
         assert 0.0 <= results["test"]["best"][key] <= 1.0
     config = json.loads((category_model_dir / "config.json").read_text())
+    assert "detection_threshold" not in config["ada_atsc_categories"]  # training keeps the arg-max rule
     assert config["ada_atsc_categories"]["categories"] == ["ambience", "anecdotes/miscellaneous", "food", "price",
                                                           "service"]
     capsys.readouterr()

@@ -1,8 +1,9 @@
 """Run a trained aspect-category classifier: probabilities per (sentence, category), and the categories found.
 
 :class:`CategoryClassifier` is what ``predict --model CATEGORY_MODEL``, the pipeline (``absa --categories``),
-the server and ``report`` use. A category is *found* in a sentence when ``none`` is not its arg-max class;
-its label is then the arg-max among the rest.
+the server and ``report`` use. A category is *found* in a sentence as the model's schema decides
+(:meth:`.schema.CategorySchema.decide`: its probability of being mentioned reaches the threshold tuned on dev);
+its label is then the arg-max among the polarities.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def category_probabilities(model, tokenizer, sentences: Sequence[str], schema: C
     return schema.correct(out).reshape(shape)
 
 
-def category_record(category: str, row: np.ndarray, schema: CategorySchema) -> dict:
-    """A detected category: its label (arg-max) and the probabilities of every class."""
-    return {"category": category, "label": schema.labels[int(row.argmax())],
-            "probabilities": {label: round(float(p), 6) for label, p in zip(schema.labels, row)}}
+def found_categories(rows: np.ndarray, schema: CategorySchema) -> list[dict]:
+    """The categories found in one sentence (``rows``: its ``(categories, labels)`` probabilities), each with
+    its label and the probabilities of every class."""
+    return [{"category": category, "label": schema.labels[int(decision)],
+             "probabilities": {label: round(float(p), 6) for label, p in zip(schema.labels, row)}}
+            for category, row, decision in zip(schema.categories, rows, schema.decide(rows)) if decision != 0]
 
 
 class CategoryClassifier:
@@ -78,5 +81,4 @@ class CategoryClassifier:
 
     def categorise(self, sentences: Sequence[str]) -> list[list[dict]]:
         """For each sentence, the categories found: ``{"category", "label", "probabilities"}``."""
-        return [[category_record(category, row, self.schema) for category, row in zip(self.schema.categories, rows)
-                 if int(row.argmax()) != 0] for rows in self.probabilities(sentences)]
+        return [found_categories(rows, self.schema) for rows in self.probabilities(sentences)]

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..core.errors import AdaError
 from ..core.labels import CATEGORY_ABSENT, POLARITIES
 from ..data.records import CategorySentence
@@ -33,6 +35,10 @@ class CategorySchema:
     """How many times each (sentence, category) pair that *is* mentioned was repeated in training, so that
     the polarities are learnt from as many pairs as ``none`` (:func:`mention_weight_for`). It inflates the
     model's odds of "mentioned" by this factor; :meth:`correct` takes it back out at prediction time."""
+    detection_threshold: float | None = None
+    """A category is found when its probability of being mentioned (1 − P(``none``), after :meth:`correct`)
+    reaches this. Chosen on the dev set after training (:func:`.metrics.tune_detection_threshold`); ``None``
+    (models trained before it existed): found when ``none`` is not the arg-max."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -43,16 +49,32 @@ class CategorySchema:
         """Class id of a gold polarity (``None``: the category is not mentioned)."""
         return 0 if polarity is None else 1 + self.polarities.index(polarity)
 
+    def decide(self, probs) -> np.ndarray:
+        """Class ids ``(...)`` from class probabilities ``(..., labels)``: 0 (``none``) where the category is not
+        found, else 1 + the arg-max among the polarities. The one place a category is declared found."""
+        probs = np.asarray(probs)
+        polarity = probs[..., 1:].argmax(axis=-1) + 1
+        if self.detection_threshold is None:
+            found = probs.argmax(axis=-1) != 0
+        else:
+            found = 1.0 - probs[..., 0] >= self.detection_threshold
+        return np.where(found, polarity, 0)
+
     def to_config(self) -> dict:
-        return {"layout": "sentence_category_pair", "categories": list(self.categories),
-                "polarities": list(self.polarities), "mention_weight": self.mention_weight}
+        config = {"layout": "sentence_category_pair", "categories": list(self.categories),
+                  "polarities": list(self.polarities), "mention_weight": self.mention_weight}
+        if self.detection_threshold is not None:
+            config["detection_threshold"] = self.detection_threshold
+        return config
 
     @classmethod
     def from_config(cls, config, source: object = "model") -> CategorySchema:
         saved = getattr(config, CONFIG_KEY, None)
         if not saved:
             raise AdaError(f"{source}: not an aspect-category model (its config has no '{CONFIG_KEY}')")
-        return cls(tuple(saved["categories"]), tuple(saved["polarities"]), int(saved.get("mention_weight", 1)))
+        threshold = saved.get("detection_threshold")
+        return cls(tuple(saved["categories"]), tuple(saved["polarities"]), int(saved.get("mention_weight", 1)),
+                   None if threshold is None else float(threshold))
 
     def correct(self, probs):
         """Class probabilities ``(..., labels)`` with the training's mention weight taken out (the prior shift
