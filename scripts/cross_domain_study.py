@@ -100,8 +100,8 @@ def run_pair(out: Path, pair: str, seed: int, scale: str, results: dict, save) -
         done["d_label_mix"] = score(folder / "bundle" / "extractor", folder / "bundle" / "classifier", spec["test"], True)
         done["label_mix"] = json.loads((folder / "bundle" / "adapt.json").read_text())["stages"]["label_mix"]["summary"]
         save()
-    if "rare_neutral" not in done:
-        done["rare_neutral"] = rare_neutral_check(folder, spec["test"], seed)
+    if "label_mix_check" not in done:
+        done["label_mix_check"] = rare_neutral_check(folder, spec["test"], seed)
         save()
     if "a_source" not in done and pair != "restaurants+mams->laptops":
         plain = folder / "plain"
@@ -118,47 +118,60 @@ def run_pair(out: Path, pair: str, seed: int, scale: str, results: dict, save) -
 
 
 def rare_neutral_check(folder: Path, test: Path, seed: int, neutral_share: float = 0.05) -> dict:
-    """The label-mix correction where neutral is rare: the target test pairs with neutral cut to
-    ``neutral_share`` (seeded), the final classifier's outputs corrected to the mix EM estimates from those
-    outputs alone (labels unused), polar aspects called neutral and accuracy counted with and without; and the
-    same on the whole test set (where neutral is not rare), to see that nothing is lost there."""
+    """The label-mix correction where neutral is rare, for the bundle in ``folder``: :func:`label_mix_check`
+    on its final classifier."""
+    return label_mix_check(folder / "bundle" / "work", test, seed, neutral_share)
+
+
+def label_mix_check(work: Path, test: Path, seed: int, neutral_share: float = 0.05) -> dict:
+    """The target test pairs with neutral cut to ``neutral_share`` (seeded), and the whole test; for each, the
+    final classifier of the adapt run in ``work`` before and after the correction, with the mix estimated from
+    those outputs alone (labels unused) by EM (Saerens et al. 2002, on calibrated outputs) and by BBSE
+    (Lipton et al. 2018, the source dev set's confusions): polar aspects called neutral, accuracy, macro-F1."""
     import random
 
     import numpy as np
+    from sklearn.metrics import f1_score
 
-    from ada_atsc.adapt.pipeline import final_models, source_calibration
+    from ada_atsc.adapt.pipeline import final_models
+    from ada_atsc.adapt.source import polar_pairs
     from ada_atsc.atsc.datasets import load_labeled
-    from ada_atsc.atsc.inference import load_classifier
-    from ada_atsc.atsc.label_mix import estimate_label_mix, mix_of
+    from ada_atsc.atsc.label_mix import estimate_label_mix, estimate_label_mix_bbse, fit_calibration, mix_of
     from ada_atsc.atsc.predict import Predictor
-    from ada_atsc.atsc.scoring import predict_examples
     from ada_atsc.core.labels import ATSC_LABELS
+    from ada_atsc.data.readers import read_sentences
 
-    final = final_models(folder / "bundle" / "work")
+    final = final_models(work)
     train = [json.loads(line)["polarity"] for line in (final.parent / "train.jsonl").read_text().splitlines()]
-    model, tokenizer, _ = load_classifier(str(final / "classifier"), label_mix=False)
-    calibration = source_calibration(folder / "bundle" / "work", Predictor(final / "classifier", label_mix=False))
+    predictor = Predictor(final / "classifier", label_mix=False)
+    dev = polar_pairs(read_sentences(work / "source" / "dev.sentences.jsonl"))
+    dev_probs = predictor.span_probabilities([(p.sentence, p.start, p.end) for p in dev])
+    dev_labels = np.asarray([ATSC_LABELS.index(p.polarity) for p in dev])
+    calibration = fit_calibration(dev_probs, dev_labels)
     examples = load_labeled(test)
     polar = [e for e in examples if e.polarity != "neutral"]
     neutral = [e for e in examples if e.polarity == "neutral"]
     keep = round(neutral_share / (1 - neutral_share) * len(polar))
     rare = polar + random.Random(seed).sample(neutral, min(keep, len(neutral)))
+    neutral_id = ATSC_LABELS.index("neutral")
     out = {}
     for name, subset in (("neutral_5pct", rare), ("whole_test", examples)):
-        probs = predict_examples(model, tokenizer, subset, 128, 64)
-        mix = estimate_label_mix(probs, mix_of(train), calibration=calibration)
-        corrected = mix.correct(probs)
+        probs = predictor.span_probabilities([(e.sentence, e.start, e.end) for e in subset])
         gold = np.asarray([ATSC_LABELS.index(e.polarity) for e in subset])
-        neutral_id = ATSC_LABELS.index("neutral")
 
-        def counts(p, gold=gold, neutral_id=neutral_id):
+        def counts(p, gold=gold):
             predicted = p.argmax(axis=1)
             return {"accuracy": round(float((predicted == gold).mean()) * 100, 2),
+                    "macro_f1": round(float(f1_score(gold, predicted, average="macro")) * 100, 2),
                     "polar_called_neutral": int(((gold != neutral_id) & (predicted == neutral_id)).sum())}
 
+        mixes = {"em": estimate_label_mix(probs, mix_of(train), calibration=calibration),
+                 "bbse": estimate_label_mix_bbse(probs, mix_of(train), dev_probs, dev_labels, calibration=calibration)}
         out[name] = {"pairs": len(subset), "neutral_share": round(float((gold == neutral_id).mean()), 4),
-                     "estimated_mix": dict(zip(ATSC_LABELS, mix.target)), "before": counts(probs),
-                     "after": counts(corrected)}
+                     "true_mix": dict(zip(ATSC_LABELS, (round(float((gold == i).mean()), 4) for i in range(3)))),
+                     "before": counts(probs)}
+        for method, mix in mixes.items():
+            out[name][method] = {"estimated_mix": dict(zip(ATSC_LABELS, mix.target)), "after": counts(mix.correct(probs))}
     return out
 
 

@@ -181,6 +181,25 @@ def test_the_label_mix_estimate_recovers_a_known_mix_and_halves_polar_called_neu
     assert (corrected.argmax(axis=1) == labels).mean() >= (posterior.argmax(axis=1) == labels).mean()
 
 
+def test_bbse_recovers_the_mix_from_confusions_where_the_probabilities_are_not_posteriors():
+    """A classifier that under-calls neutral: its outputs are a fixed row per true label (not posteriors). The
+    source dev set's confusions tell BBSE so, and it recovers the new text's mix exactly; EM, which reads the
+    outputs as posteriors, does not."""
+    from ada_atsc.atsc.label_mix import BBSE_METHOD, estimate_label_mix, estimate_label_mix_bbse
+    from ada_atsc.core.errors import AdaError
+
+    rows = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.45, 0.2, 0.35]])  # neutral mostly looks positive
+    source = np.array([0.4, 0.3, 0.3])
+    dev_labels = np.repeat([0, 1, 2], [400, 300, 300])
+    target_labels = np.repeat([0, 1, 2], [500, 300, 200])  # 50 / 30 / 20
+    mix = estimate_label_mix_bbse(rows[target_labels], source, rows[dev_labels], dev_labels)
+    np.testing.assert_allclose(mix.target, [0.5, 0.3, 0.2], atol=1e-4)
+    assert mix.method == BBSE_METHOD
+    assert np.abs(np.asarray(estimate_label_mix(rows[target_labels], source).target) - [0.5, 0.3, 0.2]).max() > 0.05
+    with pytest.raises(AdaError, match="every label must occur"):
+        estimate_label_mix_bbse(rows[target_labels], source, rows[:2], np.array([0, 1]))
+
+
 def test_thresholds_are_the_lowest_that_meet_the_precision_asked():
     from ada_atsc.adapt.pseudo import choose_threshold
 

@@ -22,6 +22,11 @@ a restaurants classifier that under-calls neutral had EM estimate 0% neutral whe
 correction applied is bounded: no label's weight ``pi_t / pi_s`` goes beyond :data:`MAX_RATIO` either way (the
 estimate itself is reported unbounded).
 
+The alternative estimator, :func:`estimate_label_mix_bbse` (black-box shift estimation, Lipton et al. 2018),
+does not trust the probabilities at all: it measures on the source dev set how often each true label comes out
+as each predicted one (the confusion matrix) and solves for the mix whose confusions give the predictions seen
+on the new text. A classifier that under-calls neutral on the dev set is then not read as "no neutral here".
+
 A classifier directory that holds :data:`LABEL_MIX_FILE` is corrected wherever it runs (``Predictor``, the
 pipeline, ``evaluate``, ``serve``): ``ada-atsc adapt`` writes it for the target domain.
 """
@@ -37,6 +42,11 @@ import numpy as np
 from ..core.errors import AdaError
 from ..core.fileio import write_json
 from ..core.labels import ATSC_LABELS
+
+EM_METHOD = ("EM re-estimation of the label priors (Saerens et al. 2002) on outputs calibrated by bias-corrected "
+             "temperature scaling on the source dev set")
+BBSE_METHOD = ("black-box shift estimation (Lipton et al. 2018): the source dev set's soft confusion matrix "
+               "inverted against the mean prediction on the new text (non-negative least squares)")
 
 MAX_RATIO = 3.0
 """The most the correction multiplies or divides one label's odds by."""
@@ -55,6 +65,7 @@ class LabelMix:
     examples: int = 0
     calibration: Calibration | None = None
     max_ratio: float = MAX_RATIO
+    method: str = EM_METHOD
 
     def applied_target(self) -> np.ndarray:
         """The mix the correction uses: the estimate with each ``target / source`` kept within ``max_ratio``."""
@@ -73,9 +84,7 @@ class LabelMix:
         calibration = self.calibration.to_json() if self.calibration else None
         applied = dict(zip(ATSC_LABELS, (round(float(x), 6) for x in self.applied_target())))
         return {**named, "applied": applied, "max_ratio": self.max_ratio, "iterations": self.iterations,
-                "examples": self.examples, "calibration": calibration,
-                "method": "EM re-estimation of the label priors (Saerens et al. 2002) on outputs calibrated by "
-                          "bias-corrected temperature scaling on the source dev set"}
+                "examples": self.examples, "calibration": calibration, "method": self.method}
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,37 @@ def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, calibration: Ca
                     len(probs), calibration)
 
 
+def estimate_label_mix_bbse(probs: np.ndarray, source: np.ndarray, dev_probs: np.ndarray, dev_labels: np.ndarray,
+                            *, calibration: Calibration | None = None) -> LabelMix:
+    """Black-box shift estimate of the mix behind ``probs`` (outputs on the new text) from the classifier's
+    outputs ``dev_probs`` on the source dev set and their true ``dev_labels`` (class indices).
+
+    ``C[i, j]``, the mean probability of predicting ``i`` on dev items of label ``j`` times the dev share of
+    ``j``, is what the predictions look like under the dev mix; under another mix each column is re-weighted by
+    ``w_j = pi_t(j) / pi_dev(j)``, so the mean prediction on the new text is ``C w``. ``w`` is solved by
+    non-negative least squares and ``pi_t = w * pi_dev``, normalised. ``calibration`` is kept for the correction
+    (the estimate itself needs none). ``source`` is the training mix the correction divides out."""
+    from scipy.optimize import nnls
+
+    probs = np.asarray(probs, dtype=np.float64)
+    dev_probs = np.asarray(dev_probs, dtype=np.float64)
+    dev_labels = np.asarray(dev_labels, dtype=np.int64)
+    classes = len(source)
+    if probs.ndim != 2 or probs.shape[1] != classes or len(probs) == 0:
+        raise AdaError(f"label mix: expected outputs of shape (n > 0, {classes}), got {probs.shape}")
+    if dev_probs.shape != (len(dev_labels), classes) or len(dev_labels) == 0:
+        raise AdaError(f"label mix: dev outputs {dev_probs.shape} do not match {len(dev_labels)} dev labels")
+    dev_mix = np.bincount(dev_labels, minlength=classes) / len(dev_labels)
+    if (dev_mix == 0).any():
+        raise AdaError("label mix: every label must occur in the dev set to estimate the mix by its confusions")
+    confusion = np.stack([dev_probs[dev_labels == j].mean(axis=0) * dev_mix[j] for j in range(classes)], axis=1)
+    weights, _ = nnls(confusion, probs.mean(axis=0))
+    target = np.maximum(weights * dev_mix, 1e-6)
+    target /= target.sum()
+    return LabelMix(tuple(round(float(x), 6) for x in np.asarray(source, dtype=np.float64)),
+                    tuple(round(float(x), 6) for x in target), 0, len(probs), calibration, method=BBSE_METHOD)
+
+
 def mix_of(labels) -> np.ndarray:
     """The label mix of a sequence of labels (each in :data:`ATSC_LABELS`; others are not counted)."""
     counts = np.asarray([sum(1 for label in labels if label == name) for name in ATSC_LABELS], dtype=np.float64)
@@ -181,4 +221,4 @@ def read_label_mix(model_dir: str | Path) -> LabelMix | None:
     if min(source) <= 0 or min(target) < 0:
         raise AdaError(f"{path}: a mix must be positive")
     return LabelMix(source, target, int(data.get("iterations", 0)), int(data.get("examples", 0)), calibration,
-                    float(data.get("max_ratio", MAX_RATIO)))
+                    float(data.get("max_ratio", MAX_RATIO)), str(data.get("method", EM_METHOD)))
