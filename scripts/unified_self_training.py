@@ -57,7 +57,7 @@ def score_tagger(model_dir: Path, test: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from ada_atsc.absa.unified import OUTPUT_COLUMNS, UnifiedTagger
-    from ada_atsc.adapt.pseudo import choose_threshold, extraction_threshold, pseudo_label
+    from ada_atsc.adapt.pseudo import extraction_threshold, polarity_threshold, pseudo_label
     from ada_atsc.ate.training import load_sentence_file
     from ada_atsc.cli import main as cli_main
     from ada_atsc.core.fileio import write_json, write_jsonl
@@ -85,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     dev_found = tagger.tag([s.sentence for s in dev])
     dev_spans = [spans_and_rows(found, s.sentence, labels)[0] for found, s in zip(dev_found, dev)]
     extraction, empty_right = extraction_threshold(dev_spans, dev, 0.8)
-    confidence, right = [], []
+    rows, gold_labels = [], []  # the polarities of the dev spans found exactly
     for found, sentence in zip(dev_found, dev):
         gold = {(a.start, a.end): a.polarity for a in sentence.aspects}
-        for a, b, _, label, probs in found:
+        for a, b, _, _, probs in found:
             if gold.get((a, b)) in labels:
-                confidence.append(max(probs.values()))
-                right.append(label == gold[(a, b)])
-    polarity = choose_threshold(confidence, right, 0.9)
+                rows.append([probs[label] for label in labels])
+                gold_labels.append(gold[(a, b)])
+    polarity = polarity_threshold(np.asarray(rows).reshape(-1, len(labels)), gold_labels, labels, 0.9)
 
     test_sentences = {s.sentence for s in load_sentence_file(args.test)}
     texts = sentence_sample(Path(args.corpus), args.target_sentences, args.seed, test_sentences)

@@ -86,6 +86,6 @@ def tune_detection_threshold(gold: np.ndarray, probs: np.ndarray, schema: Catego
         detected = mentioned >= threshold
         f1 = _f1(float((present & detected).sum()), float(detected.sum()), float(present.sum()))["f1"]
         best = max(best, (f1, -abs(threshold - 0.5), threshold))
-    argmax_f1 = _f1(float((present & (probs.argmax(-1) != 0)).sum()), float((probs.argmax(-1) != 0).sum()),
-                    float(present.sum()))["f1"]
+    by_argmax = probs.argmax(axis=-1) != 0
+    argmax_f1 = _f1(float((present & by_argmax).sum()), float(by_argmax.sum()), float(present.sum()))["f1"]
     return {"detection_threshold": best[2], "dev_detection_f1": best[0], "dev_detection_f1_argmax": argmax_f1}

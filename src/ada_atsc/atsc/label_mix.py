@@ -132,6 +132,14 @@ def correct_probabilities(probs: np.ndarray, source: np.ndarray, target: np.ndar
     return (corrected / np.maximum(corrected.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+def _outputs(probs: np.ndarray, classes: int) -> np.ndarray:
+    """A classifier's outputs on the new text as float64 ``(n > 0, classes)``, or one clear error."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != classes or len(probs) == 0:
+        raise AdaError(f"label mix: expected outputs of shape (n > 0, {classes}), got {probs.shape}")
+    return probs
+
+
 def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, calibration: Calibration | None = None,
                        max_iterations: int = 1000, tolerance: float = 1e-6) -> LabelMix:
     """EM estimate of the label mix of the texts behind ``probs`` (the classifier's outputs on them, rows over
@@ -139,10 +147,8 @@ def estimate_label_mix(probs: np.ndarray, source: np.ndarray, *, calibration: Ca
     applied to the outputs first and kept with the estimate."""
     if calibration is not None:
         probs = calibration.apply(probs)
-    probs = np.asarray(probs, dtype=np.float64)
+    probs = _outputs(probs, len(source))
     source = np.asarray(source, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[1] != len(source) or len(probs) == 0:
-        raise AdaError(f"label mix: expected outputs of shape (n > 0, {len(source)}), got {probs.shape}")
     if not np.isclose(source.sum(), 1.0) or (source <= 0).any():
         raise AdaError(f"label mix: the training mix must be positive and sum to 1, got {source.tolist()}")
     target = source.copy()
@@ -170,12 +176,10 @@ def estimate_label_mix_bbse(probs: np.ndarray, source: np.ndarray, dev_probs: np
     (the estimate itself needs none). ``source`` is the training mix the correction divides out."""
     from scipy.optimize import nnls
 
-    probs = np.asarray(probs, dtype=np.float64)
+    classes = len(source)
+    probs = _outputs(probs, classes)
     dev_probs = np.asarray(dev_probs, dtype=np.float64)
     dev_labels = np.asarray(dev_labels, dtype=np.int64)
-    classes = len(source)
-    if probs.ndim != 2 or probs.shape[1] != classes or len(probs) == 0:
-        raise AdaError(f"label mix: expected outputs of shape (n > 0, {classes}), got {probs.shape}")
     if dev_probs.shape != (len(dev_labels), classes) or len(dev_labels) == 0:
         raise AdaError(f"label mix: dev outputs {dev_probs.shape} do not match {len(dev_labels)} dev labels")
     dev_mix = np.bincount(dev_labels, minlength=classes) / len(dev_labels)
