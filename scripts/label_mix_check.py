@@ -28,7 +28,11 @@ def main() -> None:
     args = parser.parse_args()
     out = {}
     for run in args.runs:
-        work, test = run.rsplit(":", 1)
+        work, test = run.rsplit(":", 1) if ":" in run else (run, "")
+        if not (Path(work) / "final_models.json").is_file():
+            parser.error(f"{work}: not the work folder of a finished adapt run (no final_models.json)")
+        if not (SEMEVAL / f"{test}.xml").is_file():
+            parser.error(f"{run}: no test file {SEMEVAL / (test + '.xml')} (give WORK_DIR:TEST_STEM)")
         out[run] = label_mix_check(Path(work), SEMEVAL / f"{test}.xml", args.seed)
         for name, result in out[run].items():
             print(f"{run} {name}: true neutral {result['true_mix']['neutral']:.3f}; before {result['before']}")
