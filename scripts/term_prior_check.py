@@ -16,11 +16,12 @@ import argparse
 import collections
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 
 from ada_atsc.ate.extractor import load_extractor, word_probabilities
-from ada_atsc.ate.spans import decode_spans, span_scores
+from ada_atsc.ate.spans import B, I, O, decode_spans, span_scores
 from ada_atsc.ate.training import load_sentence_file
 
 
@@ -34,14 +35,12 @@ def term_priors(model, tokenizer, reviews: list[str], min_count: int = 5) -> dic
 
 
 def tag_with_prior(text: str, words, lexicon: set[str], t_low: float) -> list[int]:
-    """O / B / I tags: a word is inside an aspect when P(aspect) >= 0.5, or ``t_low`` for a lexicon word."""
+    """O / B / I tags: a word is inside an aspect when P(aspect) >= 0.5, or ``t_low`` for a lexicon word (an ``I``
+    after an ``O`` opens a span when decoded, :func:`~ada_atsc.ate.spans.span_word_groups`)."""
     tags: list[int] = []
     for (start, end), probs in words:
         bar = t_low if text[start:end].lower() in lexicon else 0.5
-        if 1.0 - probs[0] < bar:
-            tags.append(0)
-        else:
-            tags.append(1 if probs[1] >= probs[2] or not tags or tags[-1] == 0 else 2)
+        tags.append(O if 1.0 - probs[O] < bar else (B if probs[B] >= probs[I] else I))
     return tags
 
 
@@ -53,6 +52,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    for path, what in ((args.extractor, "an extractor folder"), (args.corpus, "a file"), (args.test, "a file")):
+        if not (Path(path).is_dir() if what.startswith("an") else Path(path).is_file()):
+            parser.error(f"{path}: not {what}")
     model, tokenizer = load_extractor(args.extractor)[:2]
     with open(args.corpus, encoding="utf-8") as handle:
         reviews = [line.strip() for line in handle if 20 < len(line.strip()) < 300]
