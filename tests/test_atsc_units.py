@@ -166,3 +166,29 @@ def test_summary_mean_std_max_over_seeds():
     (row,) = summarise(per_run)
     assert row["accuracy_mean"] == pytest.approx(82.0) and row["accuracy_std"] == pytest.approx(2.0)
     assert row["macro_f1_max"] == pytest.approx(74.0) and row["n_seeds"] == 3 and row["setting"] == "in-domain"
+
+
+def test_warmup_ratio_warms_the_learning_rate_up_over_that_share_of_the_steps(tmp_path):
+    """``--warmup_ratio`` (Hugging Face's name, ``--warmup_proportion`` the paper's) reaches the schedule: 10% of
+    200 steps is 20 warm-up steps; ``--warmup_steps`` wins when both are given."""
+    from ada_atsc.commands.train import build_parser, training_options
+    from ada_atsc.training.fine_tune import training_arguments
+
+    def warmup(*flags):
+        args = build_parser().parse_args(["--model_name_or_path", "m", "--output_dir", str(tmp_path / "o"), *flags])
+        return training_arguments(training_options(args), tmp_path / "scratch", use_dev=False).get_warmup_steps(200)
+
+    assert warmup() == 0
+    assert warmup("--warmup_ratio", "0.1") == 20
+    assert warmup("--warmup_proportion", "0.25") == 50
+    assert warmup("--warmup_ratio", "0.1", "--warmup_steps", "7") == 7
+
+
+def test_warmup_ratio_out_of_range_is_one_clear_error(tmp_path):
+    from ada_atsc.atsc.options import ClassifierTrainingOptions
+    from ada_atsc.training.fine_tune import fine_tune
+
+    options = ClassifierTrainingOptions(model_name_or_path="m", output_dir=str(tmp_path / "o"), warmup_ratio=1.5)
+    with pytest.raises(AdaError, match=r"--warmup_ratio must be in \[0, 1\), got 1.5"):
+        fine_tune(None, options)
+    assert not (tmp_path / "o").exists()

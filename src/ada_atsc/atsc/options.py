@@ -59,6 +59,8 @@ class ClassifierTrainingOptions:
     num_train_epochs: float = 3.0
     max_steps: int = -1
     warmup_steps: int = 0
+    warmup_ratio: float = 0.0
+    """The share of the steps that warm the learning rate up (Hugging Face's name); ``warmup_steps`` wins if > 0."""
     logging_steps: int = 100
     eval_steps: int | None = None
     save_steps: int = 0

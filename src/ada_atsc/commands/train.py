@@ -102,6 +102,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     optim.add_argument("--num_train_epochs", type=float, default=3.0)
     optim.add_argument("--max_steps", type=int, default=-1, help="total steps; overrides --num_train_epochs if > 0")
     optim.add_argument("--warmup_steps", type=int, default=0)
+    optim.add_argument("--warmup_ratio", "--warmup_proportion", type=float, default=0.0,
+                       help="warm the learning rate up over this share of the steps (used when --warmup_steps is 0)")
     optim.add_argument("--logging_steps", type=int, default=100, help="log (and evaluate on dev) every N steps")
     optim.add_argument("--eval_steps", type=int, default=None, help="evaluate on dev every N steps (default: --logging_steps)")
     optim.add_argument("--save_steps", type=int, default=0, help="also keep a checkpoint every N steps (0: none)")

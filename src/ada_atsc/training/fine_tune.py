@@ -95,7 +95,7 @@ def training_arguments(options, scratch: Path, use_dev: bool):
         max_grad_norm=options.max_grad_norm,
         num_train_epochs=options.num_train_epochs,
         max_steps=options.max_steps,
-        warmup_steps=options.warmup_steps,
+        warmup_steps=options.warmup_steps or options.warmup_ratio,  # transformers 5 reads a value < 1 as a ratio
         lr_scheduler_type="linear",
         logging_steps=options.logging_steps,
         eval_strategy="steps" if use_dev else "no",
@@ -129,6 +129,8 @@ def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkp
 
     output_dir = Path(options.output_dir)
     check_output_dir(output_dir, options.overwrite_output_dir)
+    if not 0 <= options.warmup_ratio < 1:
+        raise AdaError(f"--warmup_ratio must be in [0, 1), got {options.warmup_ratio}")
     use_dev = bool(options.evaluate_during_training)
     if splits is None:
         splits = task.load_splits(options, use_dev=use_dev, need_test=options.do_eval)
