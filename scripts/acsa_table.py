@@ -1,5 +1,6 @@
 """Collect the aspect-category runs of scripts/acsa_study.sh into docs/results/categories.json and a Markdown
-table (mean ± std over the seeds that finished; each seed's test scores at the best-dev step).
+table (mean ± std over the seeds that finished; each seed's test scores at the best-dev step, and the dev
+``acsa_score`` that chose it: recipes are compared on that, never on test).
 
     .venv/bin/python scripts/acsa_table.py runs/acsa docs/results/categories.json
 """
@@ -22,17 +23,19 @@ def main(runs: str, output: str) -> None:
         for folder in sorted(Path(runs).glob(f"{data}_seed*")):
             results = folder / "eval_results.json"
             if results.is_file():
-                best = json.loads(results.read_text())["test"]["best"]
-                seeds[folder.name.split("seed")[-1]] = {k: round(100 * best[k], 2) for k in KEYS}
+                scores = json.loads(results.read_text())
+                best = scores["test"]["best"]
+                seeds[folder.name.split("seed")[-1]] = {**{k: round(100 * best[k], 2) for k in KEYS},
+                                                        "dev_acsa_score": round(100 * scores["dev"]["best"]["acsa_score"], 2)}
         if seeds:
             summary = {k: {"mean": round(statistics.mean(s[k] for s in seeds.values()), 2),
                            "std": round(statistics.stdev(s[k] for s in seeds.values()), 2) if len(seeds) > 1 else None}
-                       for k in KEYS}
+                       for k in (*KEYS, "dev_acsa_score")}
             table[data] = {"seeds": seeds, "summary": summary}
     Path(output).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     print("| data | seeds | detection P | detection R | detection F1 | polarity acc (gold categories) | "
-          "polarity acc (detected) | category+polarity F1 |")
-    print("|---|---|---|---|---|---|---|---|")
+          "polarity acc (detected) | category+polarity F1 | dev acsa_score |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for data, entry in table.items():
         cells = [f"{v['mean']:.2f}" + (f" ± {v['std']:.2f}" if v["std"] is not None else "")
                  for v in entry["summary"].values()]

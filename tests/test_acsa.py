@@ -159,3 +159,23 @@ def test_absa_with_categories_places_them_on_sentences(category_model_dir, class
     flat = [(c["category"], c["label"], c["from"], c["to"]) for c in record["categories"]]
     want = [(c["category"], c["label"], a, b) for found, (a, b) in zip(expected, [(0, 19), (20, 42)]) for c in found]
     assert flat == want
+
+
+def test_a_category_model_can_start_from_an_aspect_sentiment_classifier(classifier_dir, sentence_dir, tmp_path):
+    """The intermediate-task start of docs/categories.md: the ATSC classifier's encoder is kept, its 3-class head
+    replaced by the 5-class category head, and its input layout (aspect markers) not inherited."""
+    from safetensors.numpy import load_file
+
+    from .conftest import FAST
+
+    out = tmp_path / "from_atsc"
+    assert cli_main(["train", "--task", "acsa", "--model", str(classifier_dir), "--data_dir", str(sentence_dir),
+                     "--output_dir", str(out), "--do_train", "--evaluate_during_training", *FAST]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert model_kind(out) == "acsa" and len(config["id2label"]) == 5
+    assert not [k for k in config if k.startswith("ada_atsc_") and k not in ("ada_atsc_task", "ada_atsc_categories")]
+    start, trained = load_file(str(classifier_dir / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    head = [k for k in trained if k.startswith("classifier.") and k.endswith("weight")][0]
+    assert start[head].shape[0] == 3 and trained[head].shape[0] == 5
+    embeddings = "bert.embeddings.word_embeddings.weight"
+    assert trained[embeddings].shape == start[embeddings].shape  # the classifier's vocabulary (its marker tokens)

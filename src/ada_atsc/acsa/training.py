@@ -17,7 +17,7 @@ import numpy as np
 from ..core.errors import AdaError
 from ..data.category_readers import read_category_sentences
 from ..data.records import CategorySentence
-from ..runtime.model_dir import TASK_CONFIG_KEY
+from ..runtime.model_dir import PROJECT_CONFIG_PREFIX, TASK_CONFIG_KEY
 from ..training.fine_tune import Splits, fine_tune
 from ..training.splits import load_named_splits
 from .metrics import category_metrics, flat_category_scores, tune_detection_threshold
@@ -125,11 +125,16 @@ class ACSATask:
                                                 else model_path, cache_dir=options.cache_dir, num_labels=len(labels),
                                                 id2label=dict(enumerate(labels)),
                                                 label2id={t: i for i, t in enumerate(labels)})
+            for key in [k for k in vars(config) if k.startswith(PROJECT_CONFIG_PREFIX)]:
+                delattr(config, key)  # another task's settings (an ATSC model's input layout) are not ours
             setattr(config, TASK_CONFIG_KEY, "acsa")
             setattr(config, CONFIG_KEY, self.schema.to_config())
             config.finetuning_task = options.task_name
+            # A sentence classifier (an ATSC model, docs/categories.md) may be the starting point: its encoder is
+            # kept and a head of another size is replaced by a new one.
             model = AutoModelForSequenceClassification.from_pretrained(model_path, config=config,
-                                                                       cache_dir=options.cache_dir)
+                                                                       cache_dir=options.cache_dir,
+                                                                       ignore_mismatched_sizes=True)
         except (OSError, ValueError) as exc:
             raise AdaError(f"{model_path}: cannot load a model to fine-tune: {str(exc).splitlines()[0]}") from exc
         return model, tokenizer

@@ -21,7 +21,10 @@ from pathlib import Path
 from ..core.errors import AdaError
 from ..core.labels import EXTRACTION_TAGS
 
-TASK_CONFIG_KEY = "ada_atsc_task"
+PROJECT_CONFIG_PREFIX = "ada_atsc_"
+"""Every ``config.json`` key this project writes starts with this (the task, its input layout, its categories)."""
+
+TASK_CONFIG_KEY = PROJECT_CONFIG_PREFIX + "task"
 """The ``config.json`` key naming the task a model was trained for (``ate`` for an extractor)."""
 
 EXPORT_MANIFEST = "ada_atsc_export.json"
