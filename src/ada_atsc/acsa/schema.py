@@ -20,8 +20,9 @@ import numpy as np
 from ..core.errors import AdaError
 from ..core.labels import CATEGORY_ABSENT, POLARITIES
 from ..data.records import CategorySentence
+from ..runtime.model_dir import PROJECT_CONFIG_PREFIX
 
-CONFIG_KEY = "ada_atsc_categories"
+CONFIG_KEY = PROJECT_CONFIG_PREFIX + "categories"
 """The ``config.json`` key holding a category classifier's :class:`CategorySchema`."""
 
 

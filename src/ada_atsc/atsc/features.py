@@ -29,11 +29,12 @@ from ..core.errors import AdaError
 from ..core.labels import ID2LABEL, LABEL2ID  # noqa: F401  (re-exported: the model config's label maps)
 from ..data.records import AspectExample
 from ..runtime.batching import PairCollator  # noqa: F401  (re-exported: batches of pair features)
+from ..runtime.model_dir import PROJECT_CONFIG_PREFIX
 
 ASPECT_START, ASPECT_END = "[ASP]", "[/ASP]"
 """The marker tokens put around the target span when ``aspect_markers`` is on."""
 
-CONFIG_KEY = "ada_atsc_input_format"
+CONFIG_KEY = PROJECT_CONFIG_PREFIX + "input_format"
 """The ``config.json`` key holding a saved classifier's :class:`InputFormat`."""
 
 
