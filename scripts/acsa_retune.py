@@ -26,6 +26,8 @@ def retune(run: Path) -> dict:
     )
 
     results = json.loads((run / "eval_results.json").read_text())
+    if "dev" not in results["data"]:
+        raise SystemExit(f"{run}: trained without a dev split (DEV_SELECTION=0): there is no dev set to tune on")
     args = json.loads((run / "training_args.json").read_text())
     model = AutoModelForSequenceClassification.from_pretrained(run).eval()
     tokenizer = AutoTokenizer.from_pretrained(run)

@@ -179,3 +179,24 @@ def test_a_category_model_can_start_from_an_aspect_sentiment_classifier(classifi
     assert start[head].shape[0] == 3 and trained[head].shape[0] == 5
     embeddings = "bert.embeddings.word_embeddings.weight"
     assert trained[embeddings].shape == start[embeddings].shape  # the classifier's vocabulary (its marker tokens)
+
+
+def test_without_dev_selection_a_category_model_trains_on_the_whole_training_set(tiny_bert_dir, sentence_dir,
+                                                                                 tmp_path):
+    """The SemEval final protocol of docs/categories.md: no --evaluate_during_training → train.categories.jsonl
+    (dev sentences included), the last step kept, no dev scores."""
+    from .conftest import FAST
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, lines in (("train", 80), ("train_split", 70), ("dev", 10), ("test", 20)):
+        source = (sentence_dir / f"{name}.categories.jsonl").read_text().splitlines(keepends=True)
+        (data / f"{name}.categories.jsonl").write_text("".join(source[:lines]))
+    out = tmp_path / "whole"
+    assert cli_main(["train", "--task", "acsa", "--model", str(tiny_bert_dir), "--data_dir", str(data),
+                     "--output_dir", str(out), "--do_train", "--do_eval", *FAST]) == 0
+    results = json.loads((out / "eval_results.json").read_text())
+    assert results["data"]["train"].endswith("/train.categories.jsonl") and "dev" not in results["data"]
+    assert results["num_examples"]["train"] == 80
+    assert results["best_step"] == results["last_step"]
+    assert 0.0 <= results["test"]["last"]["category_detection_f1"] <= 1.0

@@ -138,7 +138,8 @@ def load_splits(
                 ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), _names(files["train"]),
                 f"{len(dev)} from {_names(files['dev'])}" if dev else "none",
                 ", ".join(f"{len(v)} from {k}" for k, v in tests.items()) or "none")
-    sources = {role: _names(paths) for role, paths in files.items() if paths}
+    used = {"train": True, "dev": use_dev, "test": need_test}  # a file found but not read is not a source
+    sources = {role: _names(paths) for role, paths in files.items() if paths and used[role]}
     more = dict(list(tests.items())[1:])
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
 

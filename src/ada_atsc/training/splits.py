@@ -74,6 +74,7 @@ def load_named_splits(data_dir, train_file: Files, dev_file: Files, test_file: F
     dev = [item for path in files["dev"] for item in load(path)] if use_dev else None
     tests = {test_set_name(path): load(path) for path in files["test"]} if need_test else {}
     train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
-    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths}
+    used = {"train": True, "dev": use_dev, "test": need_test}  # a file found but not read is not a source
+    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths and used[role]}
     return Splits(train=train, dev=dev, test=next(iter(tests.values()), None), sources=sources,
                   more_tests=dict(list(tests.items())[1:]))
