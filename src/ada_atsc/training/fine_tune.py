@@ -117,6 +117,20 @@ def training_arguments(options, scratch: Path, use_dev: bool):
     )
 
 
+def leave_process_group() -> None:
+    """End a torchrun run's process group on every rank once training is over; rank 0 then goes on alone
+    (scoring, saving). Without it a rank exits with gloo's threads still joinable and aborts ("terminate called
+    without an active exception", exit -6), failing the whole torchrun. The pause before destroying lets gloo's
+    threads drop the work they finished (that needs the GIL, which sleeping releases and the destroy call
+    holds): destroying while one of them waits for the GIL deadlocks."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        time.sleep(0.2)
+        dist.destroy_process_group()
+
+
 def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkpoints=None) -> dict:
     """Train, select on dev, score the test sets; returns ``eval_results.json`` (rank 0; ``{}`` elsewhere).
 
@@ -169,6 +183,7 @@ def fine_tune(task: Task, options, splits: Splits | None = None, *, score_checkp
     last_step = trainer.state.global_step
     if use_dev and last_step not in keeper.evaluated_steps():
         trainer.evaluate()  # the last step is always a candidate
+    leave_process_group()
     if not is_main:
         return {}
 
