@@ -25,8 +25,10 @@ def retune(run: Path) -> dict:
         score_category_sentences,
     )
 
+    if not (run / "eval_results.json").is_file():
+        raise SystemExit(f"{run}: no eval_results.json (not a finished 'train --task acsa' run)")
     results = json.loads((run / "eval_results.json").read_text())
-    if "dev" not in results["data"]:
+    if not results["dev"]:
         raise SystemExit(f"{run}: trained without a dev split (DEV_SELECTION=0): there is no dev set to tune on")
     args = json.loads((run / "training_args.json").read_text())
     model = AutoModelForSequenceClassification.from_pretrained(run).eval()

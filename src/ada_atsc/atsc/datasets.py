@@ -19,7 +19,14 @@ from ..core.errors import AdaError
 from ..data.readers import read_dataset
 from ..data.records import ATSC_LABELS, POLARITIES, AspectExample
 from ..training.fine_tune import Splits
-from ..training.splits import Files, as_paths, drop_held_out, test_set_name  # noqa: F401  (re-exported)
+from ..training.splits import (  # noqa: F401  (re-exported)
+    Files,
+    as_paths,
+    drop_held_out,
+    joined_names,
+    read_sources,
+    test_set_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -132,17 +139,12 @@ def load_splits(
     if len(tests) < len(files["test"]) and need_test:
         raise AdaError(f"--test_file: two test files share the name {test_set_name(files['test'][-1])!r}")
     test = next(iter(tests.values()), None)
-    train = drop_held_out(train, dev, tests, _names(files["train"]))
+    train = drop_held_out(train, dev, tests, joined_names(files["train"]))
     counts = Counter(ex.polarity for ex in train)
     logger.info("train %d examples (%s) from %s; dev %s; test %s", len(train),
-                ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), _names(files["train"]),
-                f"{len(dev)} from {_names(files['dev'])}" if dev else "none",
+                ", ".join(f"{k} {counts[k]}" for k in ATSC_LABELS), joined_names(files["train"]),
+                f"{len(dev)} from {joined_names(files['dev'])}" if dev else "none",
                 ", ".join(f"{len(v)} from {k}" for k, v in tests.items()) or "none")
-    used = {"train": True, "dev": use_dev, "test": need_test}  # a file found but not read is not a source
-    sources = {role: _names(paths) for role, paths in files.items() if paths and used[role]}
+    sources = read_sources(files, use_dev=use_dev, need_test=need_test)
     more = dict(list(tests.items())[1:])
     return Splits(train=train, dev=dev, test=test, sources=sources, more_tests=more)
-
-
-def _names(paths: list[Path]) -> str:
-    return " + ".join(str(p) for p in paths)

@@ -47,6 +47,18 @@ def sentence_key(sentence: str) -> str:
     return " ".join(sentence.lower().split())
 
 
+def joined_names(paths: Sequence[Path]) -> str:
+    """Several files of one role, as a run names them (``a.jsonl + b.xml``)."""
+    return " + ".join(map(str, paths))
+
+
+def read_sources(files: dict[str, list[Path]], *, use_dev: bool, need_test: bool) -> dict[str, str]:
+    """The files each role of a run was read from, for ``eval_results.json``: a dev or test file that was found
+    but not read (no dev selection, no test scoring) is not named."""
+    read = {"train": True, "dev": use_dev, "test": need_test}
+    return {role: joined_names(paths) for role, paths in files.items() if paths and read[role]}
+
+
 def load_named_splits(data_dir, train_file: Files, dev_file: Files, test_file: Files, *, file_names: dict[str, str],
                       load, missing_hint: str, use_dev: bool, need_test: bool):
     """The splits of a run whose data are files named ``file_names[split]`` in ``data_dir`` (explicit files win),
@@ -73,8 +85,7 @@ def load_named_splits(data_dir, train_file: Files, dev_file: Files, test_file: F
     train = [item for path in files["train"] for item in load(path)]
     dev = [item for path in files["dev"] for item in load(path)] if use_dev else None
     tests = {test_set_name(path): load(path) for path in files["test"]} if need_test else {}
-    train = drop_held_out(train, dev, tests, " + ".join(map(str, files["train"])))
-    used = {"train": True, "dev": use_dev, "test": need_test}  # a file found but not read is not a source
-    sources = {role: " + ".join(map(str, paths)) for role, paths in files.items() if paths and used[role]}
+    train = drop_held_out(train, dev, tests, joined_names(files["train"]))
+    sources = read_sources(files, use_dev=use_dev, need_test=need_test)
     return Splits(train=train, dev=dev, test=next(iter(tests.values()), None), sources=sources,
                   more_tests=dict(list(tests.items())[1:]))
