@@ -80,8 +80,9 @@ def score(extractor: Path, classifier: Path, test: Path, label_mix: bool) -> dic
 
 def run_pair(out: Path, pair: str, seed: int, scale: str, results: dict, save) -> None:
     from ada_atsc.adapt import AdaptOptions, run_adapt
-    from ada_atsc.adapt.pipeline import _train_models, final_models
+    from ada_atsc.adapt.pair_stages import _train_models
     from ada_atsc.adapt.source import read_labeled, split_source, write_source
+    from ada_atsc.adapt.stages import final_models
     from ada_atsc.runtime.models import packaged_minilm_path
 
     spec = PAIRS[pair]
@@ -133,8 +134,8 @@ def label_mix_check(work: Path, test: Path, seed: int, neutral_share: float = 0.
     import numpy as np
     from sklearn.metrics import f1_score
 
-    from ada_atsc.adapt.pipeline import final_models
     from ada_atsc.adapt.source import polar_pairs
+    from ada_atsc.adapt.stages import final_models
     from ada_atsc.atsc.datasets import load_labeled
     from ada_atsc.atsc.label_mix import estimate_label_mix, estimate_label_mix_bbse, fit_calibration, mix_of
     from ada_atsc.atsc.predict import Predictor

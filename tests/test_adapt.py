@@ -41,20 +41,36 @@ def hotel_corpus(tmp_path_factory) -> Path:
     return path
 
 
-def _adapt_argv(corpus: Path, out: Path, tiny_bert_dir: Path, sentence_dir: Path) -> list[str]:
+def _adapt_argv(corpus: Path, out: Path, tiny_bert_dir: Path, sentence_dir: Path, *extra: str) -> list[str]:
     return ["adapt", "--corpus", str(corpus), "--output_dir", str(out), "--model_name_or_path", str(tiny_bert_dir),
-            "--labeled", str(sentence_dir / "train_split.sentences.jsonl"), "--scale", "tiny", "--no_progress"]
+            "--labeled", str(sentence_dir / "train_split.sentences.jsonl"), "--scale", "tiny", "--no_progress", *extra]
 
 
 @pytest.fixture(scope="module")
 def bundle(hotel_corpus, tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """A pipeline bundle (``--pipeline``: an extractor and a classifier)."""
     out = tmp_path_factory.mktemp("bundle") / "hotels"
-    assert main(_adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir)) == 0
+    assert main(_adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir, "--pipeline")) == 0
     return out
 
 
-def _model_bytes(folder: Path) -> dict[str, bytes]:
-    return {part: (folder / part / "model.safetensors").read_bytes() for part in ("extractor", "classifier")}
+@pytest.fixture(scope="module")
+def tagger_bundle(hotel_corpus, tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """The default bundle: a unified tagger (and its int8 export where ONNX Runtime is installed)."""
+    out = tmp_path_factory.mktemp("tagger_bundle") / "hotels"
+    extra = () if _has_onnxruntime() else ("--no_export",)
+    assert main(_adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir, *extra)) == 0
+    return out
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _model_bytes(folder: Path, parts=("extractor", "classifier")) -> dict[str, bytes]:
+    return {part: (folder / part / "model.safetensors").read_bytes() for part in parts}
 
 
 def test_adapt_writes_a_bundle_that_every_command_takes(bundle, sentence_dir, tmp_path, capsys):
@@ -110,7 +126,7 @@ def test_a_bundle_exports_to_a_bundle_of_onnx_models(bundle, tmp_path, capsys):
 
 def test_a_killed_adapt_resumes_to_the_same_bundle(bundle, hotel_corpus, tiny_bert_dir, sentence_dir, tmp_path):
     out = tmp_path / "killed"
-    argv = _adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir)
+    argv = _adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir, "--pipeline")
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen([sys.executable, "-m", "ada_atsc", *argv], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -126,6 +142,7 @@ def test_a_killed_adapt_resumes_to_the_same_bundle(bundle, hotel_corpus, tiny_be
     assert (out / "classifier" / "label_mix.json").read_text() == (bundle / "classifier" / "label_mix.json").read_text()
     stages = json.loads((out / "adapt.json").read_text())["stages"]
     assert stages["lm"] == json.loads((out / "work" / "stages" / "lm.json").read_text())
+    assert main([*argv[:-1], "--resume"]) == 2  # a pipeline run is not resumed as a tagger bundle
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -270,6 +287,106 @@ def test_serve_takes_a_bundle(bundle):
         served = answer.json()["results"][0]["aspects"]
         expected = AbsaPipeline(bundle).predict([text])[0]["aspects"]
         assert [(a["from"], a["to"], a["label"]) for a in served] == [(a["from"], a["to"], a["label"]) for a in expected]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# ------------------------------------------------------------------------------------------- the tagger bundle
+
+
+def test_the_default_bundle_is_a_unified_tagger_with_its_int8_export_and_a_card(tagger_bundle, capsys):
+    manifest = json.loads((tagger_bundle / "adapt.json").read_text())
+    assert manifest["kind"] == "tagger"
+    assert list(manifest["stages"]) == ["corpus", "pregenerate", "lm", "source_tagger", "tagger_self_training",
+                                        "bundle"]
+    assert (tagger_bundle / "tagger" / "config.json").is_file() and not (tagger_bundle / "extractor").exists()
+    assert set(manifest["dev_scores"]) == {"source_tagger", "final_tagger"}
+    assert 0 <= manifest["dev_scores"]["final_tagger"]["f1"] <= 1
+    assert manifest["speed"]["sentences_per_second"] > 0 and manifest["speed"]["sentences"] > 0
+    round_1 = manifest["stages"]["tagger_self_training"]["summary"]["rounds"][0]
+    counts = round_1["pseudo_labels"]
+    assert counts["sentences_kept"] == counts["sentences_all_polarities_sure"] + counts["empty_sentences_kept"]
+    if _has_onnxruntime():
+        assert manifest["export"] == manifest["runs"] == "tagger-int8"
+        assert (tagger_bundle / "tagger-int8" / "ada_atsc_export.json").is_file()
+    card = (tagger_bundle / "README.md").read_text()
+    assert "unified tagger" in card and "ada-atsc absa --model hotels" in card
+    # a bundle is moved and shared: no absolute path of the machine that wrote it
+    for text in (card, (tagger_bundle / "adapt.json").read_text()):
+        assert str(tagger_bundle.parent) not in text and "/tmp" not in text and str(REPO) not in text
+    assert manifest["corpus"] == "hotels.jsonl" and manifest["labeled"] == ["train_split.sentences.jsonl"]
+
+
+def test_a_moved_tagger_bundle_opens_and_runs_in_every_command(tagger_bundle, sentence_dir, tmp_path, capsys):
+    import shutil
+
+    from ada_atsc import AbsaPipeline
+    from ada_atsc.runtime.model_dir import bundle_parts
+
+    moved = tmp_path / "elsewhere" / "my-hotels"
+    shutil.copytree(tagger_bundle, moved, ignore=shutil.ignore_patterns("work"))
+    text = "The room was spotless but the staff were rude."
+    here = AbsaPipeline(tagger_bundle).predict([text])[0]["aspects"]
+    pipeline = AbsaPipeline(moved)
+    assert pipeline.unified is not None and pipeline.extractor is None
+    assert pipeline.predict([text])[0]["aspects"] == here
+    runs = Path(bundle_parts(moved)[0]).name
+    assert runs == ("tagger-int8" if _has_onnxruntime() else "tagger")
+    assert Path(bundle_parts(moved, prefer_export=False)[0]).name == "tagger"
+    capsys.readouterr()
+    assert main(["absa", "--model", str(moved), "--text", text]) in (0, 2)
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["aspects"] == here
+    assert main(["evaluate", "--model", str(moved), "--data", str(sentence_dir / "test.sentences.jsonl")]) == 0
+    assert {"ate_f1", "joint_f1"} <= set(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("\n".join(HOTEL_REVIEWS) + "\n")
+    assert main(["report", "--model", str(moved), "--input", str(reviews), "--output_dir", str(tmp_path / "report"),
+                 "--no_progress", "--no_embedding_grouping", "--min_count", "1"]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["totals"]["reviews"] == len(HOTEL_REVIEWS)
+
+
+def test_a_tagger_bundle_without_export_runs_pytorch_and_exports_to_int8(hotel_corpus, tiny_bert_dir, sentence_dir,
+                                                                       tagger_bundle, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from ada_atsc import AbsaPipeline
+
+    plain = tmp_path / "plain"
+    assert main(_adapt_argv(hotel_corpus, plain, tiny_bert_dir, sentence_dir, "--no_export")) == 0
+    manifest = json.loads((plain / "adapt.json").read_text())
+    assert manifest["export"] is None and manifest["runs"] == "tagger" and not (plain / "tagger-int8").exists()
+    # the same seed, the same tagger as the default run
+    assert _model_bytes(plain, ("tagger",)) == _model_bytes(tagger_bundle, ("tagger",))
+    out = tmp_path / "exported"
+    assert main(["export", "--model", str(plain), "--output", str(out), "--quantize", "int8"]) == 0
+    assert (out / "tagger-int8" / "ada_atsc_export.json").is_file() and (out / "adapt.json").is_file()
+    text = "The room was spotless but the staff were rude."
+    assert [(a["from"], a["to"]) for a in AbsaPipeline(out).predict([text])[0]["aspects"]] == \
+        [(a["from"], a["to"]) for a in AbsaPipeline(tagger_bundle).predict([text])[0]["aspects"]]
+    assert main(["export", "--model", str(plain), "--output", str(tmp_path / "fp32")]) == 2
+    assert "int8" in capsys.readouterr().err
+
+
+def test_serve_takes_a_tagger_bundle(tagger_bundle):
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from ada_atsc import AbsaPipeline
+
+    from .conftest import start_server
+
+    server, url = start_server("--model", str(tagger_bundle))
+    try:
+        text = "The room was spotless but the staff were rude."
+        answer = httpx.post(f"{url}/v1/absa", json={"texts": [text]}, timeout=30)
+        assert answer.status_code == 200
+        served = answer.json()["results"][0]["aspects"]
+        expected = AbsaPipeline(tagger_bundle).predict([text])[0]["aspects"]
+        assert [(a["from"], a["to"], a["label"]) for a in served] == [(a["from"], a["to"], a["label"]) for a in expected]
+        info = httpx.get(f"{url}/v1/model", timeout=30).json()
+        assert info["unified"] is True
     finally:
         server.terminate()
         server.wait(timeout=30)

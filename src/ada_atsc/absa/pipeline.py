@@ -52,7 +52,7 @@ class AbsaPipeline:
     >>> AbsaPipeline("extractor_dir", "classifier_dir").predict(["Great pizza. The waiter was rude."])
     [{'aspects': [{'term': 'pizza', 'from': 6, 'to': 11, 'label': 'positive', 'probabilities': {...},
                    'score': 0.99}, {'term': 'waiter', ...}]}]
-    >>> AbsaPipeline("bundle_dir")  # an 'ada-atsc adapt' bundle: its extractor and classifier
+    >>> AbsaPipeline("bundle_dir")  # an 'ada-atsc adapt' bundle: its tagger (int8 export if there), or its pair
     >>> AbsaPipeline("unified_dir")  # a unified tagger ('train --task unified'): one pass per sentence
     """
 
@@ -61,17 +61,17 @@ class AbsaPipeline:
                  categories_dir: str | Path | None = None):
         from ..ate.extractor import Extractor
         from ..atsc.predict import Predictor
-        from ..runtime.model_dir import bundle_parts, model_kind
+        from ..runtime.model_dir import bundle_parts, is_bundle
 
         self.extractor = self.classifier = self.unified = None
-        if classifier_dir is None and model_kind(extractor_dir) == "unified":  # one model does both jobs
+        if classifier_dir is None and is_bundle(extractor_dir):  # one directory: a bundle, either kind
+            extractor_dir, classifier_dir = bundle_parts(extractor_dir)
+        if classifier_dir is None:  # one model does both jobs (refused with one line if it is no tagger)
             from .unified import UnifiedTagger
 
             self.unified = UnifiedTagger(extractor_dir, device=device, batch_size=batch_size,
                                          max_seq_length=max_seq_length)
         else:
-            if classifier_dir is None:  # one directory: a bundle
-                extractor_dir, classifier_dir = bundle_parts(extractor_dir)
             self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size,
                                        max_seq_length=max_seq_length)
             self.classifier = Predictor(classifier_dir, device=device, batch_size=max(batch_size, 64),

@@ -203,16 +203,29 @@ def export_model(model_dir: str | Path, output_dir: str | Path, options: ExportO
 
 
 def export_bundle(bundle: str | Path, output_dir: str | Path, options: ExportOptions | None = None) -> dict:
-    """Export both models of an ``adapt`` bundle into ``output_dir/extractor`` and ``output_dir/classifier``,
-    with the bundle's manifest and card beside them: the result is a bundle of exports."""
+    """Export the models of an ``adapt`` bundle: a pipeline bundle's into ``output_dir/extractor`` and
+    ``output_dir/classifier``, a tagger bundle's tagger into ``output_dir/tagger-int8``; with the bundle's manifest
+    and card beside them, the result is a bundle of exports."""
     import shutil
 
     from ..core.fileio import staged_output_dir
-    from ..runtime.model_dir import BUNDLE_MANIFEST, bundle_parts
+    from ..runtime.model_dir import (
+        BUNDLE_MANIFEST,
+        BUNDLE_TAGGER,
+        BUNDLE_TAGGER_EXPORT,
+        bundle_kind,
+        bundle_parts,
+    )
 
     options = options or ExportOptions()
     require_onnx()
-    parts = dict(zip(("extractor", "classifier"), bundle_parts(bundle)))
+    if bundle_kind(bundle) == "tagger":
+        if options.quantize != "int8":
+            raise AdaError(f"{bundle}: a tagger bundle carries an int8 export ({BUNDLE_TAGGER_EXPORT}/); export its "
+                           f"{BUNDLE_TAGGER}/ folder on its own for another precision")
+        parts = {BUNDLE_TAGGER_EXPORT: str(Path(bundle) / BUNDLE_TAGGER)}
+    else:
+        parts = dict(zip(("extractor", "classifier"), bundle_parts(bundle)))
     manifests = {}
     with staged_output_dir(output_dir, options.overwrite) as staging:
         for name, source in parts.items():

@@ -9,8 +9,10 @@ Two questions, each answered from the files the directory holds:
 * **which backend** (:func:`is_export`): an ONNX export holds :data:`EXPORT_MANIFEST` beside its graph; a
   PyTorch model does not.
 
-A **bundle** (written by ``ada-atsc adapt``) is a directory of two models, ``extractor/`` and
-``classifier/``, with :data:`BUNDLE_MANIFEST` beside them: :func:`is_bundle`, :func:`bundle_parts`.
+A **bundle** (written by ``ada-atsc adapt``) is a directory with :data:`BUNDLE_MANIFEST` and either a unified
+tagger (``tagger/``, and its ONNX int8 export ``tagger-int8/`` unless ``--no_export``) or a pair of models
+(``extractor/`` and ``classifier/``, ``adapt --pipeline``): :func:`is_bundle`, :func:`bundle_kind`,
+:func:`bundle_parts`. Paths inside a bundle are relative to it, so a bundle moved or shared still opens.
 """
 
 from __future__ import annotations
@@ -31,20 +33,52 @@ EXPORT_MANIFEST = "ada_atsc_export.json"
 """The file that makes a directory an ONNX export (written by ``ada-atsc export``)."""
 
 BUNDLE_MANIFEST = "adapt.json"
-"""The file that makes a directory a bundle of an extractor and a classifier (``ada-atsc adapt``)."""
+"""The file that makes a directory a model bundle (``ada-atsc adapt``)."""
+
+BUNDLE_TAGGER = "tagger"
+"""A tagger bundle's unified tagger (PyTorch, ``AutoModelForTokenClassification``)."""
+
+BUNDLE_TAGGER_EXPORT = "tagger-int8"
+"""A tagger bundle's ONNX int8 export of :data:`BUNDLE_TAGGER`: what the bundle runs when ONNX Runtime is there."""
+
+
+def bundle_kind(path: str | Path) -> str | None:
+    """``tagger`` (a unified tagger bundle), ``pipeline`` (an extractor and a classifier) or None (no bundle)."""
+    path = Path(path)
+    if not (path / BUNDLE_MANIFEST).is_file():
+        return None
+    if (path / BUNDLE_TAGGER).is_dir() or (path / BUNDLE_TAGGER_EXPORT).is_dir():
+        return "tagger"
+    if (path / "extractor").is_dir() and (path / "classifier").is_dir():
+        return "pipeline"
+    return None
+
 
 def is_bundle(path: str | Path) -> bool:
-    """Whether ``path`` is a bundle: ``extractor/`` and ``classifier/`` beside :data:`BUNDLE_MANIFEST`."""
+    """Whether ``path`` is a bundle (see :func:`bundle_kind`)."""
+    return bundle_kind(path) is not None
+
+
+def onnx_runtime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def bundle_parts(path: str | Path, *, prefer_export: bool = True) -> tuple[str, str | None]:
+    """What a bundle runs: (extractor, classifier) of a pipeline bundle, or (tagger, None) of a tagger bundle,
+    whose int8 export is preferred when it is there and ONNX Runtime is installed (``prefer_export=False``:
+    the PyTorch tagger). One clear line if ``path`` is not a bundle."""
+    kind = bundle_kind(path)
     path = Path(path)
-    return (path / BUNDLE_MANIFEST).is_file() and (path / "extractor").is_dir() and (path / "classifier").is_dir()
-
-
-def bundle_parts(path: str | Path) -> tuple[str, str]:
-    """(extractor directory, classifier directory) of the bundle ``path``; one clear line if it is not one."""
-    if not is_bundle(path):
-        raise AdaError(f"{path}: not a model bundle (an 'ada-atsc adapt' output: extractor/, classifier/ and "
-                       f"{BUNDLE_MANIFEST})")
-    return str(Path(path) / "extractor"), str(Path(path) / "classifier")
+    if kind == "tagger":
+        export, tagger = path / BUNDLE_TAGGER_EXPORT, path / BUNDLE_TAGGER
+        use_export = export.is_dir() and (not tagger.is_dir() or (prefer_export and onnx_runtime_available()))
+        return str(export if use_export else tagger), None
+    if kind == "pipeline":
+        return str(path / "extractor"), str(path / "classifier")
+    raise AdaError(f"{path}: not a model bundle (an 'ada-atsc adapt' output: {BUNDLE_MANIFEST} with {BUNDLE_TAGGER}/, "
+                   "or with extractor/ and classifier/)")
 
 
 def is_export(path: str | Path) -> bool:
@@ -60,8 +94,8 @@ def config_labels(config: dict) -> list[str]:
 def model_kind(model_dir: str | Path) -> str:
     """``ate`` for an aspect extractor, ``acsa`` for an aspect-category classifier, ``unified`` for a unified
     tagger (extraction and polarity in one model, ``train --task unified``), ``atsc`` for an aspect
-    sentiment classifier (read from config.json, no torch), ``bundle`` for a bundle of an extractor and a
-    classifier."""
+    sentiment classifier (read from config.json, no torch), ``bundle`` for an ``adapt`` bundle (either kind:
+    :func:`bundle_parts` says what it runs)."""
     from .models import resolve_model_path
 
     if is_bundle(model_dir):
