@@ -273,3 +273,25 @@ def test_encoder_embedder_bad_path(tmp_path) -> None:
     pytest.importorskip("transformers")
     with pytest.raises(AdaError, match="cannot load an encoder"):
         encoder_embedder(str(tmp_path / "no-model"))
+
+
+def test_clusters_are_complete_linkage_groups_that_no_merge_could_join() -> None:
+    """The clustering (scikit-learn's, on 1 - similarity) keeps complete linkage's promise: every two members of a
+    group are at least ``threshold`` similar, and no two groups could still merge (their least similar pair is
+    below it); random vectors with ties included."""
+    from ada_atsc.report.grouping import _agglomerate
+
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        vectors = rng.normal(size=(int(rng.integers(2, 40)), int(rng.integers(2, 12))))
+        if trial % 2:
+            vectors = np.round(vectors, 1)  # many equal similarities
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        similarity = np.round(vectors @ vectors.T, 6)
+        threshold = float(rng.uniform(0.3, 0.9))
+        clusters = _agglomerate(similarity, threshold)
+        assert sorted(i for members in clusters for i in members) == list(range(len(vectors)))
+        for members in clusters:
+            assert similarity[np.ix_(members, members)].min() >= threshold - 1e-9
+        for a, b in itertools.combinations(clusters, 2):
+            assert similarity[np.ix_(a, b)].min() < threshold

@@ -40,6 +40,7 @@ a wrong merge in a report misleads, a missed one only splits a count.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -58,37 +59,18 @@ _TEMPLATE = "the {}"
 """How :func:`encoder_embedder` wraps a term before encoding; measured, see the module docstring."""
 
 _DETERMINERS = frozenset("the a an our my your their his her its this that these those some".split())
-# Words that end in "s" (or look plural) but are singular, uncountable or plural-only: kept as they are.
+# Words a general lemmatiser folds that review aspects keep: plural-only or uncountable in reviews ("fries",
+# "premises", "surroundings"), product names ("iOS"), and words it would lemmatise as another sense ("media" ->
+# "medium", "leaves" -> "leave"). The lemmatiser is not asked about these.
 _INVARIANT = frozenset(
     """news series species means fries tapas chaos ios macos os was has is his its yes this thus us as
     plus minus always perhaps whereas premises surroundings clothes headquarters pants jeans shorts
-    scissors thanks goods savings molasses congratulations people""".split()
+    scissors thanks goods savings molasses congratulations people media data criteria graphics""".split()
 )
-# Singular words ending in "s": kept as they are, and their "-es" plural ("buses") maps back to them.
-_S_SINGULARS = frozenset(
-    """bus gas lens bonus virus campus status atlas canvas iris octopus cactus walrus chorus circus
-    census apparatus syllabus""".split()
-)
-# Irregular plurals, and regular-looking ones the suffix rules below would get wrong.
-_IRREGULAR = {
-    "men": "man", "women": "woman", "children": "child", "feet": "foot", "teeth": "tooth",
-    "mice": "mouse", "geese": "goose", "knives": "knife", "wives": "wife", "lives": "life",
-    "shelves": "shelf", "halves": "half", "loaves": "loaf", "leaves": "leaf", "thieves": "thief",
-    "wolves": "wolf", "calves": "calf", "scarves": "scarf", "menus": "menu", "gurus": "guru",
-    "emus": "emu", "haikus": "haiku", "tofus": "tofu", "potatoes": "potato", "tomatoes": "tomato",
-    "heroes": "hero", "echoes": "echo", "mangoes": "mango", "volcanoes": "volcano",
-    "mosquitoes": "mosquito", "headaches": "headache", "caches": "cache", "niches": "niche",
-    "quiches": "quiche", "moustaches": "moustache", "mustaches": "mustache", "avalanches": "avalanche",
-}
-# "-ies" plurals whose singular ends in "-ie" rather than "-y" (movies, not "movy").
-_IE_SINGULARS = frozenset(
-    """movie cookie brownie smoothie calorie veggie freebie goodie hoodie selfie rookie zombie prairie
-    pixie sweetie foodie newbie genie hippie auntie birdie""".split()
-)
-# Compounds of "-man" whose plural is "-men" (not "ramen", "omen", "specimen").
-_MAN_PREFIXES = frozenset(
-    "door bell sales business gentle fire police chair fisher bar fore work crafts sports repair".split()
-)
+_PREFERRED = {"leaves": "leaf"}
+"""Plurals whose noun lemma in the lemmatiser's dictionary is another sense than a review's."""
+_IE_SINGULARS = frozenset("veggie smoothie freebie goodie hoodie selfie foodie newbie techie cutie sweetie".split())
+"""Words the dictionary does not know whose "-ies" plural comes from "-ie" (most come from "-y": "accessories")."""
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
@@ -102,20 +84,28 @@ def _strip_punctuation(text: str) -> str:
     return text[start:end]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _singular(word: str) -> str:
-    """Singularise one lower-case English word with suffix rules and the tables above."""
-    if not word.isalpha() or len(word) <= 2 or word in _INVARIANT or word in _S_SINGULARS:
+    """Singularise one lower-case English word with LemmInflect's dictionary (shipped in its wheel): the first
+    noun lemma of which ``word`` is a plural ("rooms" -> "room", "men" -> "man", "movies" -> "movie"); a word
+    that is no such plural stays ("chili" is not folded into its variant "chile"). The project's exceptions come
+    first (:data:`_INVARIANT`). For a word the dictionary does not know (product names, abbreviations, new words:
+    "macbooks", "ssds", "veggies") a plain rule drops the "-s" or "-es"; the lemmatiser's own guess for unknown
+    words is left out, as it makes "hdmi" "hdmus" and "veggies" "veggy"."""
+    if not word.isalpha() or len(word) <= 2 or word in _INVARIANT:
         return word
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if word.endswith("women"):
-        return word[:-5] + "woman"
-    if word.endswith("men") and word[:-3] in _MAN_PREFIXES:
-        return word[:-3] + "man"
+    if word in _PREFERRED:
+        return _PREFERRED[word]
+    from lemminflect import getAllLemmas, getInflection
+
+    lemmas = getAllLemmas(word, upos="NOUN").get("NOUN")
+    if lemmas:
+        for lemma in lemmas:
+            if lemma != word and word in getInflection(lemma, tag="NNS"):
+                return lemma
+        return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-1] if word[:-1] in _IE_SINGULARS else word[:-3] + "y"
-    if word.endswith("es") and word[:-2] in _S_SINGULARS:
-        return word[:-2]
     if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
         return word[:-2]
     if word.endswith(("ss", "us", "is", "ics")) or not word.endswith("s"):
@@ -129,8 +119,7 @@ def normalise_term(term: str) -> str:
     Lower-case, NFKC, surrounding punctuation and quotes off, whitespace collapsed, leading determiners and
     possessive pronouns ("the", "our", "this", ...) dropped, a trailing possessive "'s" dropped, and the last
     word singularised ("hotel rooms" -> "hotel room"; a hyphenated last word singularises its last part:
-    "add-ons" -> "add-on"). No NLP library: suffix rules plus small exception tables, because aspect terms
-    are short noun phrases and a wrong merge of two variants is rare and visible in the report.
+    "add-ons" -> "add-on") by :func:`_singular` (a dictionary lemmatiser, with the exceptions reviews need).
     "people" is kept as it is, not made "person": in reviews "the people" are the staff or the guests,
     while "person" mostly appears in "per person" prices, a different aspect.
     """
@@ -224,47 +213,31 @@ def _make_group(variants: list[_Variant], *, name: str | None, category: str | N
 
 
 def _agglomerate(similarity: np.ndarray, threshold: float, linkage: str = "complete") -> list[list[int]]:
-    """Agglomerative clustering of a cosine-similarity matrix, merging while the linkage is >= threshold.
+    """Agglomerative clustering of a cosine-similarity matrix, merging while the linkage is >= threshold:
+    scikit-learn's :class:`~sklearn.cluster.AgglomerativeClustering` on the distance ``1 - similarity``.
 
     ``linkage`` "complete" (used) scores two clusters by their least similar pair, "average" (kept for the
-    measurement in the module docstring) by the mean pair (Lance-Williams updates). Each step merges the
-    most similar pair of clusters; among equal similarities the pair with the lowest index (rows are in
-    count-desc, name order) wins, so ties break the same way every time. Each row caches its best partner,
-    so a step costs O(n) plus a rescan of the rows whose best partner was merged away.
+    measurement in the module docstring) by the mean pair. Similarities are rounded to 6 digits first: float32
+    embeddings carry ~7, and differences below 1e-6 are rounding noise that must not decide a merge. Clusters
+    come back as sorted index lists, ordered by their first index (rows are in count-desc, name order).
     """
     n = len(similarity)
-    # float32 embeddings carry ~7 digits: differences below 1e-6 are rounding noise and must not decide a tie
-    sim = np.round(similarity.astype(np.float64), 6)
-    np.fill_diagonal(sim, -np.inf)
-    sizes = np.ones(n)
-    clusters: list[list[int]] = [[i] for i in range(n)]
-    best = sim.argmax(axis=1) if n else np.zeros(0, dtype=int)
-    best_sim = sim[np.arange(n), best] if n else np.zeros(0)
-    cutoff = threshold - 1e-9  # tolerate rounding in a similarity computed to equal the threshold
-    while n > 1:
-        i = int(best_sim.argmax())
-        if best_sim[i] < cutoff:
-            break
-        a, b = sorted((i, int(best[i])))
-        if linkage == "complete":
-            merged = np.minimum(sim[a], sim[b])
-        else:
-            merged = np.round((sizes[a] * sim[a] + sizes[b] * sim[b]) / (sizes[a] + sizes[b]), 6)
-        merged[[a, b]] = -np.inf
-        sim[a], sim[:, a] = merged, merged
-        sim[b], sim[:, b] = -np.inf, -np.inf
-        sizes[a] += sizes[b]
-        clusters[a].extend(clusters[b])
-        clusters[b] = []
-        best_sim[b], best[b] = -np.inf, b
-        rescan = (best == a) | (best == b)
-        rescan[[a, b]] = True  # the dead row b rescans to -inf, harmlessly
-        better = ((merged > best_sim) | ((merged == best_sim) & (a < best))) & ~rescan
-        best[better], best_sim[better] = a, merged[better]
-        for row in np.flatnonzero(rescan):
-            best[row] = int(sim[row].argmax())
-            best_sim[row] = sim[row, best[row]]
-    return [sorted(members) for members in clusters if members]
+    if n < 2:
+        return [[i] for i in range(n)]
+    from sklearn.cluster import AgglomerativeClustering
+
+    distance = 1.0 - np.round(similarity.astype(np.float64), 6)
+    np.fill_diagonal(distance, 0.0)
+    distance = np.maximum(distance, 0.0)
+    # scikit-learn merges while the linkage distance is *below* the threshold; ours merges at similarity equal to
+    # the threshold too, with the same tolerance for rounding in a similarity computed to equal it
+    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage=linkage,
+                                    distance_threshold=1.0 - threshold + 1e-9)
+    labels = model.fit_predict(distance)
+    clusters: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        clusters.setdefault(int(label), []).append(index)
+    return sorted(clusters.values(), key=lambda members: members[0])
 
 
 def group_terms(
