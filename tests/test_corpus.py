@@ -6,6 +6,8 @@ import gzip
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ada_atsc.cli import main
 from ada_atsc.core.errors import AdaError
@@ -121,3 +123,19 @@ def test_task_data_is_added_and_not_excluded(tmp_path):
     assert documents[0] == "Fine food.\nGood wine."  # the leaking review is dropped ...
     assert documents[1].startswith("But the staff was so horrible to us.\n")  # ... the task's own text is kept
     assert stats["dropped"]["benchmark_overlap"] == 1 and stats["reviews_kept"] == len(documents) > 300
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["The room was big.", "Staff rude!", "Caf\u00e9 na\u00efve\u2026", "  ", "\n", "Wi-Fi ok?",
+                                 "e.g. the U.S. office", "\U0001f600", "\u200b", "no stop", "\t.", "Mr. Smith said so."]),
+                max_size=12))
+def test_sentence_offsets_are_blingfires_own_offsets(pieces):
+    """The fast path (sentences found in the text in order) gives exactly BlingFire's offsets function's spans."""
+    import blingfire
+
+    from ada_atsc.core.sentences import sentence_offsets
+
+    text = " ".join(pieces)
+    expected = [] if not text.strip() else [(a, b) for a, b in blingfire.text_to_sentences_and_offsets(text)[1]
+                                            if text[a:b].strip()]
+    assert sentence_offsets(text) == expected

@@ -113,6 +113,7 @@ def _singular(word: str) -> str:
     return word[:-1]
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def normalise_term(term: str) -> str:
     """The key under which spellings of one aspect term count together ("" if nothing is left).
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..core.sentences import sentence_offsets
 
@@ -34,6 +35,11 @@ class AnalysedReview:
     categories: list
     date: str | None
     entities: dict
+
+    @cached_property
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """The review's sentences (split once, for its term and its category mentions)."""
+        return sentence_offsets(self.text)
 
 
 def review_of(record: dict, *, date_field: str, entity_field: str | None) -> AnalysedReview | None:
@@ -57,7 +63,7 @@ def _sentence_index(spans: list[tuple[int, int]], start: int) -> int:
 
 def term_mentions(review: AnalysedReview) -> Iterator[dict]:
     """One mention per aspect term of ``review``, offsets into its sentence; ``group``/``category`` unset."""
-    spans = sentence_offsets(review.text)
+    spans = review.sentence_spans
     for aspect in review.aspects:
         k = _sentence_index(spans, aspect["from"])
         offset, stop = spans[k] if spans else (0, len(review.text))
@@ -69,7 +75,7 @@ def term_mentions(review: AnalysedReview) -> Iterator[dict]:
 
 def category_mentions(review: AnalysedReview) -> Iterator[dict]:
     """One mention per category a category model detected in a sentence of ``review`` (no term)."""
-    spans = sentence_offsets(review.text)
+    spans = review.sentence_spans
     for found in review.categories:
         k = _sentence_index(spans, found["from"])
         probabilities = {label: p for label, p in found["probabilities"].items() if label in POLARITY_LABELS}
