@@ -4,7 +4,7 @@ API, save a screenshot.
 
 By default the server runs the tiny test classifier alone (the page then asks for the aspect). For the README's
 screenshot, point it at real models: ``ADA_PAGE_CLASSIFIER=demo_output/classifiers/plain
-ADA_PAGE_EXTRACTOR=demo_output/extractors/plain ADA_PAGE_SCREENSHOT=docs/img/serve_page.png pytest
+ADA_PAGE_EXTRACTOR=demo_output/taggers/plain-int8 ADA_PAGE_SCREENSHOT=docs/img/serve_page.png pytest
 tests/test_browser.py`` (with an extractor the page finds every aspect itself).
 """
 

@@ -44,16 +44,19 @@ def test_demo_pipeline_tiny(tmp_path, tiny_bert_dir, capsys):
         assert results["more_tests"]["mams/test"]["best"]["num_examples"] == 1336
         config = json.loads((out / "classifiers" / name / "config.json").read_text())
         assert set(config["id2label"].values()) == {"positive", "negative", "neutral"}
-    # 5. extractors and the whole pipeline scored on the test sentences
+    # 5. unified taggers, their int8 exports scored and timed on the test sentences
     for name in ("plain", "adapted"):
-        ate = json.loads((out / "extractors" / name / "eval_results.json").read_text())
-        assert ate["task"] == "ate" and 0 <= ate["test"]["best"]["f1"] <= 1
-        joint = json.loads((out / "pipeline_eval" / name / "eval_results.json").read_text())
+        tagger = json.loads((out / "taggers" / name / "eval_results.json").read_text())
+        assert tagger["task"] == "unified" and 0 <= tagger["dev"]["best"]["f1"] <= 1
+        assert (out / "taggers" / f"{name}-int8" / "ada_atsc_export.json").is_file()
+        joint = json.loads((out / "tagger_eval" / name / "eval_results.json").read_text())
         assert joint["sentences"] == 800 and 0 <= joint["joint"]["f1"] <= joint["ate"]["f1"] + 1e-9
+        speed = json.loads((out / "tagger_eval" / name / "speed.json").read_text())
+        assert speed["sentences"] == 800 and speed["sentences_per_second"] > 0
     # 6. the table and the example predictions
     table = (out / "results.md").read_text()
     assert "| plain |" in table and "| adapted |" in table and table in printed and "MAMS accuracy" in table
-    assert "extraction F1" in table and "joint F1" in table
+    assert "tagger extraction F1" in table and "tagger joint F1" in table and "sentences/s" in table
     assert "'service' ->" in printed and "'wine list' ->" in printed
     # 7. absa on three raw reviews: one record each, in order, offsets into the review
     from ada_atsc.demo import RAW_REVIEWS

@@ -8,11 +8,12 @@
 4. train the classifier from the plain and from the adapted encoder, same seed and recipe: ``train``'s
    aspect-robust defaults, on SemEval-2014 restaurants + MAMS (dev: SemEval dev + MAMS val; see
    docs/robustness.md);
-5. train the aspect extractor (``train --task ate``) from each encoder and score the whole pipeline (extractor
-   + classifier of the same encoder) on the test sentences;
-6. print the table (test accuracy and macro-F1 at the best-dev checkpoint, the multi-polarity subset, MAMS
-   test, extraction F1, joint span+polarity F1) and classify example sentences;
-7. run ``absa`` on three raw multi-sentence reviews with the models of the encoder that did better on dev.
+5. train the unified tagger (``train --task unified``: every aspect and its polarity in one pass) from each
+   encoder, export it to ONNX int8, score it on the test sentences (extraction F1, joint span+polarity F1) and
+   time it (sentences per second, this machine);
+6. print the table (the paper's ATSC columns: test accuracy and macro-F1 at the best-dev checkpoint, the
+   multi-polarity subset, MAMS test; then the tagger's) and classify example sentences;
+7. run ``absa`` on three raw multi-sentence reviews with the int8 tagger of the encoder that did better on dev.
 
 Each step runs the same code as its ``ada-atsc`` command (it *is* that command, called in-process), writes its
 output atomically, and is skipped when its output is already there, so a second run reuses finished steps.
@@ -76,17 +77,17 @@ class Scale:
     atsc_steps: int
     atsc_warmup_steps: int
     eval_steps: int
-    ate_steps: int
-    ate_learning_rate: float
+    tagger_steps: int
+    tagger_learning_rate: float
 
 
 SCALES = {
     "tiny": Scale(2000, 1, 64, 4, 2, 1e-4, 6, 2, 3, 4, 1e-4),
     # 2-core CPU, < 20 minutes with set-up: the LM budget that cost least in docs/domain_adaptation.md (200
-    # steps); classifiers and extractors at a fifth of the studies' budgets
+    # steps); classifiers and taggers at a fifth and a seventh of the studies' budgets
     "small": Scale(None, 1, 64, 200, 100, 1e-4, 300, 45, 100, 200, 1e-4),
     # a GPU: the studies' budgets (docs/robustness.md, docs/domain_adaptation.md)
-    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1600, 240, 100, 1000, 5e-5),
+    "full": Scale(None, 3, 256, 6000, 500, 3e-5, 1600, 240, 100, 1500, 5e-5),
 }
 
 
@@ -114,8 +115,8 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
     pregen = out / "pregenerated"
     adapted = out / "models" / "adapted"
     classifiers = {"plain": out / "classifiers" / "plain", "adapted": out / "classifiers" / "adapted"}
-    extractors = {"plain": out / "extractors" / "plain", "adapted": out / "extractors" / "adapted"}
-    pipelines = out / "pipeline_eval"
+    taggers = {"plain": out / "taggers" / "plain", "adapted": out / "taggers" / "adapted"}
+    tagger_eval = out / "tagger_eval"
 
     started = time.perf_counter()
     if _step(1, "prepare SemEval-2014 restaurants", (data / "test.jsonl").exists()):
@@ -174,48 +175,78 @@ def run_demo(out: Path, model: str, scale: Scale, *, seed: int = 42, progress: b
     timings["5_train_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    for name, folder in extractors.items():
-        if _step(5, f"aspect extractor from the {name} encoder", (folder / "eval_results.json").exists()):
-            _call(["train", "--task", "ate", "--model_name_or_path", encoders[name], "--data_dir", str(data),
+    for name, folder in taggers.items():
+        if _step(5, f"unified tagger from the {name} encoder", (folder / "eval_results.json").exists()):
+            _call(["train", "--task", "unified", "--model_name_or_path", encoders[name], "--data_dir", str(data),
                    "--output_dir", str(folder), "--do_train", "--do_eval", "--evaluate_during_training",
-                   "--seed", str(seed), "--max_steps", str(scale.ate_steps),
-                   "--warmup_steps", str(max(1, scale.ate_steps // 10)), "--learning_rate", str(scale.ate_learning_rate),
-                   "--per_device_train_batch_size", "32", "--logging_steps", str(scale.eval_steps),
-                   "--max_seq_length", "128", "--overwrite_output_dir", *quiet])
-        joint = pipelines / name
-        if _step(5, f"the whole pipeline ({name}) on the test sentences", (joint / "eval_results.json").exists()):
-            _call(["evaluate", "--extractor", str(folder), "--classifier", str(classifiers[name]),
-                   "--data", str(data / "test.sentences.jsonl"), "--output_dir", str(joint), "--overwrite_output_dir"])
-    timings["5_extract_s"] = time.perf_counter() - started
+                   "--seed", str(seed), "--max_steps", str(scale.tagger_steps),
+                   "--warmup_steps", str(max(1, scale.tagger_steps // 10)),
+                   "--learning_rate", str(scale.tagger_learning_rate), "--per_device_train_batch_size", "32",
+                   "--logging_steps", str(scale.eval_steps), "--max_seq_length", "128", "--overwrite_output_dir",
+                   *quiet])
+        int8 = _int8(folder)
+        if _step(5, f"the {name} tagger: ONNX int8 export, scored and timed on the test sentences",
+                 (tagger_eval / name / "speed.json").exists()):
+            _call(["export", "--model", str(folder), "--output", str(int8), "--quantize", "int8",
+                   "--overwrite_output_dir"])
+            _call(["evaluate", "--model", str(int8), "--data", str(data / "test.sentences.jsonl"),
+                   "--output_dir", str(tagger_eval / name), "--overwrite_output_dir"])
+            write_json(tagger_eval / name / "speed.json", tagger_speed(int8, data / "test.sentences.jsonl"))
+    timings["5_tagger_s"] = time.perf_counter() - started
 
     _step(6, "results", False)
     results = {name: json.loads((folder / "eval_results.json").read_text()) for name, folder in classifiers.items()}
-    joint_results = {name: json.loads((pipelines / name / "eval_results.json").read_text()) for name in classifiers}
-    table = results_table(results, joint_results) + "\n\n" + ADAPTATION_NOTE
+    tagged = {name: {**json.loads((tagger_eval / name / "eval_results.json").read_text()),
+                     "speed": json.loads((tagger_eval / name / "speed.json").read_text()),
+                     "dev": json.loads((taggers[name] / "eval_results.json").read_text())["dev"]}
+              for name in taggers}
+    table = results_table(results, tagged) + "\n\n" + ADAPTATION_NOTE
     with atomic_open(out / "results.md") as handle:
         handle.write(table + "\n")
     best = max(results, key=lambda name: (results[name]["dev"]["best"]["macro_f1"], name == "adapted"))
     print(example_predictions(classifiers[best]))
 
-    _step(7, f"absa on three raw reviews (the {best} extractor and classifier: higher dev macro-F1)", False)
+    best_tagger = max(tagged, key=lambda name: (tagged[name]["dev"]["best"]["f1"], name == "adapted"))
+    _step(7, f"absa on three raw reviews (the {best_tagger} tagger, int8: higher dev joint F1)", False)
     started = time.perf_counter()
     reviews = out / "reviews.txt"
     with atomic_open(reviews) as handle:
         handle.write("\n".join(RAW_REVIEWS) + "\n")
-    _call(["absa", "--extractor", str(extractors[best]), "--classifier", str(classifiers[best]),
-           "--input", str(reviews), "--output", str(out / "reviews.absa.jsonl"), "--overwrite_output_dir", *quiet])
+    _call(["absa", "--model", str(_int8(taggers[best_tagger])), "--input", str(reviews),
+           "--output", str(out / "reviews.absa.jsonl"), "--overwrite_output_dir", *quiet])
     print(absa_summary(out / "reviews.absa.jsonl"))
     timings["7_absa_s"] = time.perf_counter() - started
     write_json(out / "timings.json", {k: round(v, 1) for k, v in timings.items()})
     return table
 
 
-def results_table(results: dict[str, dict], joint: dict[str, dict]) -> str:
-    """Markdown, one row per encoder: SemEval test accuracy, macro-F1 and multi-polarity accuracy at the
-    best-dev checkpoint, MAMS test accuracy, the extractor's span F1 and the pipeline's joint F1 on the test
-    sentences, and the classifier's dev score that picks the models of step 7."""
-    lines = ["| encoder | test accuracy | test macro-F1 | multi-polarity accuracy | MAMS accuracy | extraction F1 "
-             "| joint F1 | dev macro-F1 | best dev step |", "|---|---|---|---|---|---|---|---|---|"]
+def _int8(tagger: Path) -> Path:
+    return tagger.with_name(tagger.name + "-int8")
+
+
+def tagger_speed(model_dir: Path, sentence_file: Path) -> dict:
+    """Sentences per second of a tagger over the test sentences (one warm-up pass first), on this machine."""
+    from .absa.unified import UnifiedTagger
+    from .data.readers import read_sentences
+
+    sentences = [s.sentence for s in read_sentences(sentence_file)]
+    tagger = UnifiedTagger(model_dir, batch_size=64)
+    tagger.tag(sentences[:64])
+    started = time.perf_counter()
+    tagger.tag(sentences)
+    seconds = time.perf_counter() - started
+    return {"sentences": len(sentences), "seconds": round(seconds, 3),
+            "sentences_per_second": round(len(sentences) / max(seconds, 1e-9), 1)}
+
+
+def results_table(results: dict[str, dict], tagged: dict[str, dict]) -> str:
+    """Markdown, one row per encoder: the paper's ATSC columns (SemEval test accuracy, macro-F1 and
+    multi-polarity accuracy at the best-dev checkpoint, MAMS test accuracy, the dev score that picks the
+    classifier of the examples), then the unified tagger's (its int8 export's extraction and joint F1 on the
+    test sentences, its sentences per second here)."""
+    lines = ["| encoder | test accuracy | test macro-F1 | multi-polarity accuracy | MAMS accuracy | dev macro-F1 "
+             "| best dev step | tagger extraction F1 | tagger joint F1 | tagger sentences/s (int8) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
 
     def percent(value) -> str:
         return "–" if value is None else f"{100 * value:.2f}"
@@ -223,11 +254,13 @@ def results_table(results: dict[str, dict], joint: dict[str, dict]) -> str:
     for name, result in results.items():
         best = result["test"]["best"]
         mams = next((v["best"]["accuracy"] for k, v in result.get("more_tests", {}).items() if k.startswith("mams")), None)
-        pipeline = joint.get(name, {})
+        tagger = tagged.get(name, {})
+        speed = tagger.get("speed", {}).get("sentences_per_second")
         lines.append(f"| {name} | {percent(best['accuracy'])} | {percent(best['macro_f1'])} | "
                      f"{percent(best.get('multi_polarity', {}).get('accuracy'))} | {percent(mams)} | "
-                     f"{percent(pipeline.get('ate', {}).get('f1'))} | {percent(pipeline.get('joint', {}).get('f1'))} | "
-                     f"{percent(result['dev']['best']['macro_f1'])} | {result['best_step']} / {result['last_step']} |")
+                     f"{percent(result['dev']['best']['macro_f1'])} | {result['best_step']} / {result['last_step']} | "
+                     f"{percent(tagger.get('ate', {}).get('f1'))} | {percent(tagger.get('joint', {}).get('f1'))} | "
+                     f"{'–' if speed is None else f'{speed:.0f}'} |")
     return "\n".join(lines)
 
 

@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="a bundle ('ada-atsc adapt'): its classifier and extractor; or a "
                         "unified tagger ('train --task unified'): /v1/absa from one model")
     parser.add_argument("--classifier", default=None, help="a classifier directory (PyTorch or ONNX export)")
-    parser.add_argument("--extractor", default=None, help="an extractor directory: enables POST /v1/absa")
+    parser.add_argument("--extractor", default=None,
+                        help="an extractor or a unified tagger directory: enables POST /v1/absa (a tagger serves it "
+                             "alone, one pass a sentence)")
     parser.add_argument("--categories", default=None,
                         help="an aspect-category model ('train --task acsa'): /v1/absa also returns each text's "
                              "categories (needs --extractor or --model)")
@@ -66,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         from ..serve.app import settings_to_environment
 
         if args.classifier and (model_kind(args.classifier) != "atsc"
-                                or (args.extractor and model_kind(args.extractor) != "ate")):
-            raise AdaError("--classifier must be a classifier and --extractor an extractor")
+                                or (args.extractor and model_kind(args.extractor) not in ("ate", "unified"))):
+            raise AdaError("--classifier must be a classifier and --extractor an extractor or a unified tagger")
         settings_to_environment(args.classifier, args.extractor, limits, args.workers, args.categories)
         uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,
                     port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=30)

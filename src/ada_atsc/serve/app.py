@@ -47,8 +47,8 @@ def _require_fastapi():
 def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | None = None,
                limits: ServeLimits | None = None, categories_dir: str | Path | None = None):
     """Load the models, warm them up and return the FastAPI app (``categories_dir``: ``/v1/absa`` also gives
-    each text's categories). ``classifier_dir`` None with a unified tagger as ``extractor_dir``: one model
-    serves ``/v1/absa``, and ``/v1/atsc`` (given aspects) answers 404."""
+    each text's categories). A unified tagger as ``extractor_dir`` serves ``/v1/absa`` on its own (one pass a
+    sentence); with ``classifier_dir`` None ``/v1/atsc`` (given aspects) then answers 404."""
     _require_fastapi()
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -58,13 +58,16 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
 
     from ..absa.pipeline import AbsaPipeline
     from ..atsc.predict import Predictor
+    from ..runtime.model_dir import model_kind
     from .batcher import MicroBatcher
 
     limits = limits or ServeLimits()
     if classifier_dir is None and not extractor_dir:
         raise AdaError("give a classifier, or a unified tagger as the extractor")
     predictor = Predictor(classifier_dir, batch_size=limits.max_batch_size) if classifier_dir else None
-    pipeline = AbsaPipeline(extractor_dir, classifier_dir, categories_dir=categories_dir) if extractor_dir else None
+    # a unified tagger as the extractor does /v1/absa alone (one pass a sentence); the classifier serves /v1/atsc
+    absa_classifier = None if extractor_dir and model_kind(extractor_dir) == "unified" else classifier_dir
+    pipeline = AbsaPipeline(extractor_dir, absa_classifier, categories_dir=categories_dir) if extractor_dir else None
     if predictor:  # warm-up: the first call pays for allocation
         predictor.predict("The food was good.", aspects=["food"])
     if pipeline:
