@@ -95,6 +95,15 @@ def classifier_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def unified_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    """A tiny unified tagger (6 steps)."""
+    out = tmp_path_factory.mktemp("unified") / "tagger"
+    assert cli_main(["train", "--task", "unified", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
+                     "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
 def category_model_dir(tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
     """A tiny aspect-category model (6 steps) on the SemEval-2014 restaurant categories."""
     out = tmp_path_factory.mktemp("acsa") / "categories"

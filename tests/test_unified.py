@@ -53,14 +53,6 @@ def test_collapsed_decoding_keeps_a_span_whole_and_sums_polarity_mass():
     assert decode_unified([], np.zeros((0, len(UNIFIED_TAGS)))) == []
 
 
-@pytest.fixture(scope="module")
-def unified_dir(tiny_bert_dir, sentence_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("unified") / "tagger"
-    assert main(["train", "--task", "unified", "--model", str(tiny_bert_dir), "--data_dir", str(sentence_dir),
-                 "--output_dir", str(out), "--do_train", "--do_eval", "--evaluate_during_training", *FAST]) == 0
-    return out
-
-
 def test_training_writes_a_model_that_says_what_it_is(unified_dir):
     from transformers import AutoModelForTokenClassification
 

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ada_atsc.commands.serve", "6. serve: an HTTP API (FastAPI) with micro-batching over the trained models"),
     "export": ("ada_atsc.commands.export", "6. export: a classifier or extractor -> ONNX (fp32 or int8) for fast CPU inference"),
     "adapt": ("ada_atsc.commands.adapt", "7. adapt: your own reviews, no labels -> a model bundle for your domain"),
+    "label": ("ada_atsc.commands.label", "7. label: the sentences worth labelling, pre-labelled; annotation tools in and out"),
     "report": ("ada_atsc.commands.report", "7. report: many reviews -> aspect groups, categories, trends: report.html"),
     "demo": ("ada_atsc.demo", "the whole method on the shipped data and model"),
 }

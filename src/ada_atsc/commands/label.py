@@ -1,0 +1,87 @@
+"""``ada-atsc label <step>``: a few labels of your own, where they teach most (see :mod:`ada_atsc.label`).
+
+* ``label select``: the sentences of your reviews worth labelling, pre-labelled by the model (a batch, JSONL);
+* ``label export`` / ``label import``: the batch to Label Studio, Prodigy or doccano, and their annotations back
+  into the project's sentence JSONL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .arguments import add_model_source, add_overwrite, add_progress, add_seed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..label.formats import FORMATS
+    from ..label.select import DEFAULT_STRATEGY, STRATEGIES
+
+    steps = parser.add_subparsers(dest="label_step", metavar="<step>", required=True)
+    select = steps.add_parser("select", help="choose the sentences worth labelling, with the model's guesses",
+                              description="choose the sentences of your reviews worth labelling, pre-labelled")
+    select.add_argument("--model", required=True,
+                        help="a unified tagger, an 'adapt' bundle (tagger or pair) that guesses and scores")
+    select.add_argument("--corpus", required=True,
+                        help="your reviews: .txt (a review a line), JSONL or CSV with 'text', optionally .gz")
+    select.add_argument("--output", required=True, help="the batch (JSONL) to label")
+    select.add_argument("--n", type=int, default=50, help="sentences in the batch (default 50)")
+    select.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
+                        help=f"how to choose (default {DEFAULT_STRATEGY}: uncertain and spread out; uncertainty; "
+                             "random)")
+    select.add_argument("--pool", type=int, default=20_000,
+                        help="sentences sampled from the corpus and scored (default 20,000; bounds time and memory)")
+    select.add_argument("--exclude", nargs="+", default=(), metavar="FILE",
+                        help="labels files and earlier batches: their sentences are not chosen again")
+    select.add_argument("--max_per_term", type=int, default=3,
+                        help="at most this many sentences for any aspect term the model found (default 3)")
+    select.add_argument("--batch_size", type=int, default=64, help="sentences per encoder call")
+    add_seed(select, default=42, what="the pool sample and the random strategy")
+    add_overwrite(select)
+    add_progress(select)
+    add_model_source(select)
+
+    export = steps.add_parser("export", help="a batch to Label Studio, Prodigy or doccano",
+                              description="write a batch, with the model's guesses, in an annotation tool's format")
+    export.add_argument("--format", required=True, choices=FORMATS)
+    export.add_argument("--input", required=True, help="the batch (label select's output)")
+    export.add_argument("--output", required=True, help="the file to import into the tool")
+    add_overwrite(export)
+
+    importer = steps.add_parser("import", help="annotations from Label Studio, Prodigy or doccano",
+                                description="read an annotation tool's export into the project's sentence JSONL")
+    importer.add_argument("--format", required=True, choices=FORMATS)
+    importer.add_argument("--input", required=True, help="the tool's export")
+    importer.add_argument("--output", required=True, help="labels (sentence JSONL: every training command reads it)")
+    add_overwrite(importer)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..core.errors import AdaError
+
+    if args.label_step == "select":
+        from ..label.select import SelectOptions, select_batch
+
+        summary = select_batch(SelectOptions(
+            model=args.model, corpus=args.corpus, output=args.output, n=args.n, strategy=args.strategy,
+            pool=args.pool, exclude=tuple(args.exclude), seed=args.seed, max_per_term=args.max_per_term,
+            batch_size=args.batch_size, overwrite=args.overwrite_output_dir, progress=not args.no_progress))
+        print(json.dumps(summary))
+        return 0
+    if Path(args.output).exists() and not args.overwrite_output_dir:
+        raise AdaError(f"{args.output}: exists already (pass --overwrite_output_dir to replace it)")
+    if args.label_step == "export":
+        from ..label.batch import read_batch
+        from ..label.formats import export_batch
+
+        print(json.dumps(export_batch(read_batch(args.input), args.format, Path(args.output))))
+        return 0
+    from ..label.formats import import_annotations, write_labels
+
+    if not Path(args.input).is_file():
+        raise AdaError(f"{args.input}: file not found")
+    written = write_labels(import_annotations(Path(args.input), args.format), Path(args.output))
+    print(json.dumps({"output": args.output, "sentences": written}))
+    return 0
