@@ -171,3 +171,77 @@ def test_a_batch_goes_to_each_tool_and_its_answers_come_back_through_the_command
             sorted((g.start, g.end, g.label) for g in item.predictions)
     assert main(["label", "import", "--format", fmt, "--input", str(exported), "--output", str(labels)]) == 2
     assert "exists already" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ label train
+
+
+@pytest.fixture(scope="module")
+def tagger_bundle(corpus, tiny_bert_dir, sentence_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("label_bundle") / "hotels"
+    assert main(["adapt", "--corpus", str(corpus), "--output_dir", str(out), "--model_name_or_path", str(tiny_bert_dir),
+                 "--labeled", str(sentence_dir / "train_split.sentences.jsonl"), "--scale", "tiny",
+                 "--no_progress"]) == 0
+    return out
+
+
+def _labels(path: Path, unified_dir: Path, corpus: Path, n: int) -> Path:
+    batch = path.with_suffix(".batch.jsonl")
+    assert _select(unified_dir, corpus, batch, "--n", str(n), "--strategy", "random", "--overwrite_output_dir") == 0
+    with path.open("w") as handle:  # a person's answers: "room" positive where it occurs, else no aspect
+        for item in read_batch(batch):
+            at = item.text.find("room")
+            aspects = [{"term": "room", "from": at, "to": at + 4, "polarity": "positive"}] if at >= 0 else []
+            handle.write(json.dumps({"id": item.id, "sentence": item.text, "aspects": aspects}) + "\n")
+    return path
+
+
+def test_label_train_updates_a_tagger_bundle_in_place_round_by_round(tagger_bundle, unified_dir, corpus, tmp_path,
+                                                                     capsys):
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tagger_bundle, bundle)
+    labels = _labels(tmp_path / "labels.jsonl", unified_dir, corpus, 6)
+    before = (bundle / "tagger" / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(["label", "train", "--model", str(bundle), "--labels", str(labels), "--no_progress"]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["round"] == 1 and record["target_labels"] == 6 and record["steps"] >= 1
+    assert record["source_sentences"] == 6 * 4  # as many source sentences as weighted target ones
+    assert (bundle / "tagger" / "model.safetensors").read_bytes() != before
+    assert (bundle / "work" / "label" / "round_1" / "previous" / "tagger" / "model.safetensors").read_bytes() == before
+    manifest = json.loads((bundle / "adapt.json").read_text())
+    assert [r["round"] for r in manifest["label_rounds"]] == [1]
+    assert "label train" in (bundle / "README.md").read_text()
+    from ada_atsc import AbsaPipeline
+
+    assert "aspects" in AbsaPipeline(bundle).predict(["The room was fine."])[0]
+    assert main(["label", "train", "--model", str(bundle), "--labels", str(labels), "--no_progress"]) == 0
+    assert [r["round"] for r in json.loads((bundle / "adapt.json").read_text())["label_rounds"]] == [1, 2]
+    assert not (bundle / "work" / "label" / "round_1" / "previous").exists()  # only the last predecessor kept
+
+
+def test_label_train_on_a_plain_tagger_writes_a_new_one_and_refuses_what_it_cannot_train(unified_dir, corpus,
+                                                                                        sentence_dir, tmp_path,
+                                                                                        capsys):
+    labels = _labels(tmp_path / "labels.jsonl", unified_dir, corpus, 4)
+    out = tmp_path / "new_tagger"
+    argv = ["label", "train", "--model", str(unified_dir), "--labels", str(labels), "--no_progress",
+            "--source", str(sentence_dir / "train_split.sentences.jsonl")]
+    assert main([*argv, "--output_dir", str(out)]) == 0
+    assert (out / "config.json").is_file() and json.loads((out / "config.json").read_text())["ada_atsc_task"] == "unified"
+    capsys.readouterr()
+    assert main([*argv, "--output_dir", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert main(argv) == 2
+    assert "--output_dir" in capsys.readouterr().err
+    missing = ["label", "train", "--model", str(unified_dir), "--labels", str(tmp_path / "none.jsonl"),
+               "--output_dir", str(tmp_path / "x")]
+    assert main(missing) == 2 and "labels file not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"sentence": "The room was fine.", "aspects": [{"term": "bed", "from": 4, "to": 8,
+                                                                               "polarity": "positive"}]}) + "\n")
+    assert main([*argv[:5], str(bad), "--output_dir", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "line 1, aspect 1" in err and "not 'bed'" in err and not (tmp_path / "y").exists()

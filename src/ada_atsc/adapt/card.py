@@ -65,6 +65,15 @@ def tagger_card(folder: Path, manifest: dict) -> list[str]:
                                ("after self-training (the bundle's)", dev["final_tagger"]))), "",
         f"Speed on the machine that made it: {speed['sentences_per_second']} sentences/s "
         f"(`{speed['model']}/`, {speed['sentences']} target sentences).", ""]
+    labelled = manifest.get("label_rounds", [])
+    if labelled:
+        lines += ["## Labels of the target domain (`ada-atsc label train`)", "",
+                  "| round | target sentences labelled | with aspects | without | source sentences mixed in | steps "
+                  "| seconds |", "|---|---|---|---|---|---|---|",
+                  *(f"| {r['round']} | {r['target_labels']} | {r['target_labels'] - r['target_without_aspects']} | "
+                    f"{r['target_without_aspects']} | {r['source_sentences']} | {r['steps']} | {r['seconds']} |"
+                    for r in labelled), "",
+                  "The source dev scores above are those of the tagger before these rounds.", ""]
     if rounds:
         counts = rounds[-1]["pseudo_labels"]
         lines += [f"Self-training, last round: {counts['sentences_kept']} of {counts['target_sentences']} target "

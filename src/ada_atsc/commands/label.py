@@ -2,7 +2,8 @@
 
 * ``label select``: the sentences of your reviews worth labelling, pre-labelled by the model (a batch, JSONL);
 * ``label export`` / ``label import``: the batch to Label Studio, Prodigy or doccano, and their annotations back
-  into the project's sentence JSONL.
+  into the project's sentence JSONL;
+* ``label train``: one round of learning from the labels, warm-started from the current tagger.
 """
 
 from __future__ import annotations
@@ -55,6 +56,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     importer.add_argument("--output", required=True, help="labels (sentence JSONL: every training command reads it)")
     add_overwrite(importer)
 
+    train = steps.add_parser("train", help="learn from your labels, starting from the current tagger",
+                             description="one round: the tagger (a tagger bundle, updated in place, or a tagger "
+                                         "directory with --output_dir) learns your labels, source data kept")
+    train.add_argument("--model", required=True, help="a tagger bundle ('ada-atsc adapt') or a unified tagger")
+    train.add_argument("--labels", nargs="+", required=True, metavar="FILE",
+                       help="labels (label serve's or label import's output; the last answer for a sentence wins)")
+    train.add_argument("--output_dir", default=None, help="the new tagger, for a tagger directory (not a bundle)")
+    train.add_argument("--source", nargs="+", default=(), metavar="FILE",
+                       help="labelled source data kept beside yours (default: the bundle's own, else the shipped set)")
+    train.add_argument("--target_weight", type=int, default=4, help="times each of your labels is seen per epoch")
+    train.add_argument("--epochs", type=int, default=3, help="passes over your labels and the source mixed in")
+    train.add_argument("--learning_rate", type=float, default=3e-5)
+    train.add_argument("--max_steps", type=int, default=600, help="at most this many steps a round")
+    train.add_argument("--no_export", dest="export", action="store_false",
+                       help="a bundle: do not renew its int8 export (commands then run the PyTorch tagger)")
+    add_seed(train, default=42, what="the source sample and training")
+    add_overwrite(train)
+    add_progress(train)
+    add_model_source(train)
+
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
@@ -69,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
             pool=args.pool, exclude=tuple(args.exclude), seed=args.seed, max_per_term=args.max_per_term,
             batch_size=args.batch_size, overwrite=args.overwrite_output_dir, progress=not args.no_progress))
         print(json.dumps(summary))
+        return 0
+    if args.label_step == "train":
+        from ..label.train import LabelTrainOptions, train_round
+
+        print(json.dumps(train_round(LabelTrainOptions(
+            model=args.model, labels=tuple(args.labels), output_dir=args.output_dir, source=tuple(args.source),
+            target_weight=args.target_weight, epochs=args.epochs, learning_rate=args.learning_rate,
+            max_steps=args.max_steps, export=args.export, seed=args.seed, overwrite=args.overwrite_output_dir,
+            progress=not args.no_progress))))
         return 0
     if Path(args.output).exists() and not args.overwrite_output_dir:
         raise AdaError(f"{args.output}: exists already (pass --overwrite_output_dir to replace it)")
