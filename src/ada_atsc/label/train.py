@@ -102,7 +102,13 @@ def train_round(options: LabelTrainOptions) -> dict:
     """One round of learning from the labels (see the module docstring); returns the round's record."""
     from ..absa.unified_training import run_unified_training
     from ..atsc.options import ClassifierTrainingOptions
-    from ..runtime.model_dir import BUNDLE_MANIFEST, BUNDLE_TAGGER, BUNDLE_TAGGER_EXPORT, bundle_kind, model_kind
+    from ..runtime.model_dir import (
+        BUNDLE_MANIFEST,
+        BUNDLE_TAGGER,
+        BUNDLE_TAGGER_EXPORT,
+        bundle_kind,
+        model_kind,
+    )
 
     started = time.perf_counter()
     model = Path(options.model)
