@@ -3,6 +3,7 @@
 * ``label select``: the sentences of your reviews worth labelling, pre-labelled by the model (a batch, JSONL);
 * ``label export`` / ``label import``: the batch to Label Studio, Prodigy or doccano, and their annotations back
   into the project's sentence JSONL;
+* ``label serve``: the batch in the browser, one sentence at a time, answers appended at once;
 * ``label train``: one round of learning from the labels, warm-started from the current tagger.
 """
 
@@ -56,6 +57,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     importer.add_argument("--output", required=True, help="labels (sentence JSONL: every training command reads it)")
     add_overwrite(importer)
 
+    serve = steps.add_parser("serve", help="label a batch in the browser (one sentence at a time, keys)",
+                             description="a web page to correct the model's guesses, one sentence at a time; every "
+                                         "answer is appended to --output at once")
+    serve.add_argument("--batch", required=True, help="the batch (label select's output)")
+    serve.add_argument("--output", required=True,
+                       help="the labels file: answers are appended (an existing one is continued, never replaced)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; any other address needs --token)")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--token", default=None,
+                       help="every write needs it (Authorization: Bearer TOKEN; the page: /?token=TOKEN); default: "
+                            "the ADA_LABEL_TOKEN environment variable")
+
     train = steps.add_parser("train", help="learn from your labels, starting from the current tagger",
                              description="one round: the tagger (a tagger bundle, updated in place, or a tagger "
                                          "directory with --output_dir) learns your labels, source data kept")
@@ -90,6 +104,20 @@ def run(args: argparse.Namespace) -> int:
             pool=args.pool, exclude=tuple(args.exclude), seed=args.seed, max_per_term=args.max_per_term,
             batch_size=args.batch_size, overwrite=args.overwrite_output_dir, progress=not args.no_progress))
         print(json.dumps(summary))
+        return 0
+    if args.label_step == "serve":
+        import os
+
+        from ..label.server import TOKEN_VARIABLE, check_binding, create_label_app
+
+        token = args.token or os.environ.get(TOKEN_VARIABLE) or None
+        check_binding(args.host, token)
+        app = create_label_app(args.batch, args.output, token=token)
+        import uvicorn
+
+        print(f"labelling {args.batch} at http://{args.host}:{args.port}/" + ("?token=..." if token else ""),
+              flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
     if args.label_step == "train":
         from ..label.train import LabelTrainOptions, train_round

@@ -167,7 +167,8 @@ def iter_labelled(path: str | Path) -> Iterator[SentenceRecord]:
             if number == len(path.read_text(encoding="utf-8").splitlines()):
                 break  # a last line cut short by a kill: the answer was not complete
             raise AdaError(f"{path}, line {number}: not valid JSON") from None
-        if isinstance(record, dict) and record.get("answer") == "skip":
+        if isinstance(record, dict) and record.get("answer") == "skip":  # passed over: no label (any more)
+            latest.pop(str(record.get("id")), None)
             continue
         sentence = labelled_from_record(record, f"{path}, line {number}")
         latest.pop(sentence.id, None)
