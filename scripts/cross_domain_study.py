@@ -89,7 +89,7 @@ def run_pair(out: Path, pair: str, seed: int, scale: str, results: dict, save) -
     folder = out / pair.replace("->", "_to_").replace("+", "_") / f"seed{seed}"
     options = AdaptOptions(corpus=str(target_corpus(out, spec["corpora"])),
                            output_dir=str(folder / "bundle"), labeled=tuple(map(str, spec["source"])), scale=scale,
-                           seed=seed, resume=True)
+                           seed=seed, resume=True, pipeline=True)
     key = f"{pair}|{seed}"
     done = results.setdefault(key, {})
     if "d_label_mix" not in done:
