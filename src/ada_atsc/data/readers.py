@@ -40,6 +40,10 @@ def read_sentences(path: str | Path, fmt: str | None = None) -> list[SentenceRec
     """Read every sentence of ``path`` with all its aspect terms, sentences without any included where the
     format has them (XML, sentence-level JSONL); a pair file's pairs are grouped back into sentences."""
     path, fmt = _checked_format(path, fmt)
+    if fmt == "aste":
+        from .aste import read_aste
+
+        return read_aste(path)
     if fmt == "xml":
         return read_xml_sentences(path)
     if fmt in ("jsonl", "json"):
@@ -52,7 +56,7 @@ def _checked_format(path: str | Path, fmt: str | None) -> tuple[Path, str]:
     if path.is_dir():
         raise AdaError(f"{path}: is a directory, expected a data file (.xml, .jsonl or .csv)")
     fmt = (fmt or _format_from_suffix(path)).lower()
-    if fmt not in ("xml", "jsonl", "json", "csv"):
+    if fmt not in ("xml", "jsonl", "json", "csv", "aste"):
         raise AdaError(f"{path}: unknown data format '{fmt}' (expected .xml, .jsonl or .csv)")
     return path, fmt
 
@@ -66,6 +70,8 @@ def sentences_from_pairs(examples: list[AspectExample]) -> list[SentenceRecord]:
 
 
 def _format_from_suffix(path: Path) -> str:
+    if path.name.lower().endswith("_triplets.txt"):  # ASTE-Data-V2's file names
+        return "aste"
     suffix = path.suffix.lower().lstrip(".")
     return {"ndjson": "jsonl", "tsv": "csv"}.get(suffix, suffix)
 
@@ -269,6 +275,25 @@ def read_jsonl_sentences(path: str | Path) -> list[SentenceRecord]:
     return sentences_from_pairs(items)
 
 
+def _opinions(path: Path, line: int, sentence: str, opinions: object, k: int) -> tuple:
+    """The ``opinions`` of aspect ``k`` (objects with ``term``, ``from``, ``to``), offsets checked."""
+    from .records import OpinionSpan
+
+    if opinions is None:
+        return ()
+    if not isinstance(opinions, list) or not all(isinstance(o, dict) for o in opinions):
+        raise located(path, line, f"aspects[{k}].opinions must be a list of objects with 'term', 'from', 'to'")
+    spans = []
+    for j, opinion in enumerate(opinions):
+        start, end, term = opinion.get("from"), opinion.get("to"), opinion.get("term")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(sentence)
+                and sentence[start:end] == term):
+            raise located(path, line, f"aspects[{k}].opinions[{j}]: span {start}:{end} is not {term!r} in the "
+                                      "sentence")
+        spans.append(OpinionSpan(term, start, end))
+    return tuple(spans)
+
+
 def _jsonl_items(path: Path) -> list:
     items: list = []
     for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
@@ -296,7 +321,8 @@ def _sentence_from_mapping(path: Path, line: int, record: dict, index: int) -> S
         pair = _example_from_mapping(path, line, {"sentence": record["sentence"], "aspect": aspect.get("term"),
                                                   "from": aspect.get("from"), "to": aspect.get("to"),
                                                   "polarity": aspect.get("polarity")}, 0)
-        spans.append(AspectSpan(pair.aspect, pair.start, pair.end, pair.polarity))
+        spans.append(AspectSpan(pair.aspect, pair.start, pair.end, pair.polarity,
+                                _opinions(path, line, record["sentence"], aspect.get("opinions"), k)))
     sentence_id = record.get("id")
     sentence_id = str(index) if sentence_id in (None, "") else str(sentence_id)
     return SentenceRecord(sentence_id, record["sentence"], tuple(spans))

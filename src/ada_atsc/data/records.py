@@ -42,16 +42,34 @@ class AspectExample:
 
 
 @dataclass(frozen=True)
+class OpinionSpan:
+    """An opinion term of a sentence that says why an aspect has its polarity ("the room was **tiny**"):
+    its text and character span (``end`` exclusive)."""
+
+    term: str
+    start: int
+    end: int
+
+    def to_record(self) -> dict:
+        return {"term": self.term, "from": self.start, "to": self.end}
+
+
+@dataclass(frozen=True)
 class AspectSpan:
-    """One aspect term of a sentence: its text, character span (``end`` exclusive) and polarity."""
+    """One aspect term of a sentence: its text, character span (``end`` exclusive), polarity, and the opinion
+    terms behind it where the data has them (aspect sentiment triplets, ASTE)."""
 
     term: str
     start: int
     end: int
     polarity: str | None
+    opinions: tuple[OpinionSpan, ...] = ()
 
     def to_record(self) -> dict:
-        return {"term": self.term, "from": self.start, "to": self.end, "polarity": self.polarity}
+        record = {"term": self.term, "from": self.start, "to": self.end, "polarity": self.polarity}
+        if self.opinions:
+            record["opinions"] = [o.to_record() for o in self.opinions]
+        return record
 
 
 @dataclass(frozen=True)
