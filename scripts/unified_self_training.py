@@ -24,8 +24,6 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 
 def sentence_sample(corpus: Path, count: int, seed: int, exclude: set[str]) -> list[str]:
     """``count`` distinct sentences of 4 to 60 words from a one-review-a-line corpus, seeded."""
@@ -39,13 +37,6 @@ def sentence_sample(corpus: Path, count: int, seed: int, exclude: set[str]) -> l
     return random.Random(seed).sample(list(sentences), min(count, len(sentences)))
 
 
-def spans_and_rows(found: list[tuple], text: str, labels: tuple[str, ...]) -> tuple[list[dict], np.ndarray]:
-    """The tagger's aspects as the pseudo-labeller reads them: span dicts and polarity rows."""
-    spans = [{"term": text[a:b], "from": a, "to": b, "score": score} for a, b, score, _, _ in found]
-    rows = np.asarray([[probs[label] for label in labels] for *_, probs in found], dtype=np.float64)
-    return spans, rows.reshape(len(found), len(labels))
-
-
 def score_tagger(model_dir: Path, test: Path) -> dict:
     from ada_atsc.absa.pipeline import AbsaPipeline
     from ada_atsc.absa.scores import evaluate_pipeline
@@ -57,7 +48,8 @@ def score_tagger(model_dir: Path, test: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from ada_atsc.absa.unified import OUTPUT_COLUMNS, UnifiedTagger
-    from ada_atsc.adapt.pseudo import extraction_threshold, polarity_threshold, pseudo_label
+    from ada_atsc.adapt.pseudo import pseudo_label
+    from ada_atsc.adapt.tagger import spans_and_rows, tagger_thresholds
     from ada_atsc.ate.training import load_sentence_file
     from ada_atsc.cli import main as cli_main
     from ada_atsc.core.fileio import write_json, write_jsonl
@@ -82,17 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     tagger = UnifiedTagger(args.tagger, batch_size=64)
 
     dev = load_sentence_file(source / "dev.sentences.jsonl")
-    dev_found = tagger.tag([s.sentence for s in dev])
-    dev_spans = [spans_and_rows(found, s.sentence, labels)[0] for found, s in zip(dev_found, dev)]
-    extraction, empty_right = extraction_threshold(dev_spans, dev, 0.8)
-    rows, gold_labels = [], []  # the polarities of the dev spans found exactly
-    for found, sentence in zip(dev_found, dev):
-        gold = {(a.start, a.end): a.polarity for a in sentence.aspects}
-        for a, b, _, _, probs in found:
-            if gold.get((a, b)) in labels:
-                rows.append([probs[label] for label in labels])
-                gold_labels.append(gold[(a, b)])
-    polarity = polarity_threshold(np.asarray(rows).reshape(-1, len(labels)), gold_labels, labels, 0.9)
+    extraction, empty_right, polarity = tagger_thresholds(tagger.tag([s.sentence for s in dev]), dev,
+                                                          extraction_precision=0.8, polarity_precision=0.9,
+                                                          labels=labels)
 
     test_sentences = {s.sentence for s in load_sentence_file(args.test)}
     texts = sentence_sample(Path(args.corpus), args.target_sentences, args.seed, test_sentences)

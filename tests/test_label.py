@@ -13,15 +13,7 @@ from ada_atsc.cli import main
 from ada_atsc.label.batch import read_batch, sentence_id
 from ada_atsc.label.select import Candidate, SelectOptions, choose, sentence_pool, tagger_uncertainty
 
-REVIEWS = [
-    "The room was spotless and the bed was comfortable. The staff at the front desk were rude.",
-    "Great location near the station. Breakfast was cold and the coffee was terrible.",
-    "The pool was lovely but the wifi never worked. Parking was expensive.",
-    "Friendly staff, clean rooms. The restaurant food was excellent and the price was fair.",
-    "Our room smelled of smoke. The shower was broken and nobody fixed it.",
-    "The view from the balcony was amazing. The elevator was slow and the hallway was noisy.",
-]
-
+from .test_adapt import HOTEL_REVIEWS as REVIEWS
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:

@@ -225,18 +225,11 @@ def _int8(tagger: Path) -> Path:
 
 
 def tagger_speed(model_dir: Path, sentence_file: Path) -> dict:
-    """Sentences per second of a tagger over the test sentences (one warm-up pass first), on this machine."""
-    from .absa.unified import UnifiedTagger
+    """Sentences per second of a tagger over the test sentences, on this machine (as ``adapt`` times a bundle)."""
+    from .adapt.tagger_stages import measure_speed
     from .data.readers import read_sentences
 
-    sentences = [s.sentence for s in read_sentences(sentence_file)]
-    tagger = UnifiedTagger(model_dir, batch_size=64)
-    tagger.tag(sentences[:64])
-    started = time.perf_counter()
-    tagger.tag(sentences)
-    seconds = time.perf_counter() - started
-    return {"sentences": len(sentences), "seconds": round(seconds, 3),
-            "sentences_per_second": round(len(sentences) / max(seconds, 1e-9), 1)}
+    return measure_speed(model_dir, [s.sentence for s in read_sentences(sentence_file)])
 
 
 def results_table(results: dict[str, dict], tagged: dict[str, dict]) -> str:

@@ -87,24 +87,38 @@ def _span(record: dict, text: str, where: str) -> tuple[str, int, int]:
     return term, start, end
 
 
-def item_from_record(record: object, where: str) -> BatchItem:
-    """A batch item from its JSON object; one clear line naming ``where`` for anything wrong."""
+def _labelled_spans(record: dict, key: str, text: str, where: str, what: str, field_name: str,
+                    allowed: tuple[str, ...]) -> list[tuple[str, int, int, str, dict]]:
+    """(term, start, end, label, the span's object) of each object in ``record[key]``: offsets checked against
+    ``text``, ``field_name`` one of ``allowed``; one clear line naming the span for anything wrong."""
+    spans = []
+    for k, span in enumerate(record.get(key) or []):
+        spot = f"{where}, {what} {k + 1}"
+        if not isinstance(span, dict):
+            raise AdaError(f"{spot}: expected a JSON object")
+        term, start, end = _span(span, text, spot)
+        label = span.get(field_name)
+        if label not in allowed:
+            raise AdaError(f"{spot}: {field_name} {label!r} is not one of {', '.join(allowed)}")
+        spans.append((term, start, end, label, span))
+    return spans
+
+
+def _text_of(record: object, key: str, where: str) -> str:
     if not isinstance(record, dict):
         raise AdaError(f"{where}: expected a JSON object")
-    text = record.get("text")
+    text = record.get(key)
     if not isinstance(text, str) or not text.strip():
-        raise AdaError(f"{where}: 'text' must be a non-empty string")
-    guesses = []
-    for k, guess in enumerate(record.get("predictions") or []):
-        spot = f"{where}, prediction {k + 1}"
-        if not isinstance(guess, dict):
-            raise AdaError(f"{spot}: expected a JSON object")
-        term, start, end = _span(guess, text, spot)
-        label = guess.get("label")
-        if label not in ATSC_LABELS:
-            raise AdaError(f"{spot}: label {label!r} is not one of {', '.join(ATSC_LABELS)}")
-        guesses.append(Guess(term, start, end, label, float(guess.get("score", 0.0)),
-                             dict(guess.get("probabilities") or {})))
+        raise AdaError(f"{where}: '{key}' must be a non-empty string")
+    return text
+
+
+def item_from_record(record: object, where: str) -> BatchItem:
+    """A batch item from its JSON object; one clear line naming ``where`` for anything wrong."""
+    text = _text_of(record, "text", where)
+    guesses = [Guess(term, start, end, label, float(g.get("score", 0.0)), dict(g.get("probabilities") or {}))
+               for term, start, end, label, g in _labelled_spans(record, "predictions", text, where, "prediction",
+                                                                 "label", ATSC_LABELS)]
     return BatchItem(str(record.get("id") or sentence_id(text)), text, tuple(guesses),
                      float(record.get("uncertainty", 0.0)), dict(record.get("origin") or {}))
 
@@ -133,21 +147,10 @@ def read_batch(path: str | Path) -> list[BatchItem]:
 
 def labelled_from_record(record: object, where: str) -> SentenceRecord:
     """A labelled sentence (the project's sentence record) from its JSON object, offsets checked."""
-    if not isinstance(record, dict):
-        raise AdaError(f"{where}: expected a JSON object")
-    text = record.get("sentence")
-    if not isinstance(text, str) or not text.strip():
-        raise AdaError(f"{where}: 'sentence' must be a non-empty string")
-    aspects = []
-    for k, aspect in enumerate(record.get("aspects") or []):
-        spot = f"{where}, aspect {k + 1}"
-        if not isinstance(aspect, dict):
-            raise AdaError(f"{spot}: expected a JSON object")
-        term, start, end = _span(aspect, text, spot)
-        polarity = aspect.get("polarity")
-        if polarity not in POLARITIES:
-            raise AdaError(f"{spot}: polarity {polarity!r} is not one of {', '.join(POLARITIES)}")
-        aspects.append(AspectSpan(term, start, end, polarity))
+    text = _text_of(record, "sentence", where)
+    aspects = [AspectSpan(term, start, end, polarity)
+               for term, start, end, polarity, _ in _labelled_spans(record, "aspects", text, where, "aspect",
+                                                                    "polarity", POLARITIES)]
     return SentenceRecord(str(record.get("id") or sentence_id(text)), text, tuple(aspects))
 
 
@@ -158,13 +161,14 @@ def iter_labelled(path: str | Path) -> Iterator[SentenceRecord]:
     if not path.is_file():
         return
     latest: dict[str, SentenceRecord] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError:
-            if number == len(path.read_text(encoding="utf-8").splitlines()):
+            if number == len(lines):
                 break  # a last line cut short by a kill: the answer was not complete
             raise AdaError(f"{path}, line {number}: not valid JSON") from None
         if isinstance(record, dict) and record.get("answer") == "skip":  # passed over: no label (any more)
