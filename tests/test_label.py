@@ -15,6 +15,7 @@ from ada_atsc.label.select import Candidate, SelectOptions, choose, sentence_poo
 
 from .test_adapt import HOTEL_REVIEWS as REVIEWS
 
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("label") / "reviews.jsonl"
