@@ -99,8 +99,11 @@ class ATETask:
                                                 id2label=dict(enumerate(self.labels)),
                                                 label2id={t: i for i, t in enumerate(self.labels)})
             setattr(config, TASK_CONFIG_KEY, self.name)
+            # a sequence classifier's head (another shape) is replaced, its encoder kept: a tagger can start from
+            # a model that has learnt sentiment already
             model = AutoModelForTokenClassification.from_pretrained(model_path, config=config,
-                                                                    cache_dir=options.cache_dir)
+                                                                    cache_dir=options.cache_dir,
+                                                                    ignore_mismatched_sizes=True)
         except (OSError, ValueError) as exc:
             raise AdaError(f"{model_path}: cannot load a model to fine-tune: {str(exc).splitlines()[0]}") from exc
         return model, tokenizer
