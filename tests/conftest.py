@@ -127,8 +127,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(*serve_args: str, port: int | None = None, timeout: float = 120):
-    """``ada-atsc serve ARGS`` on 127.0.0.1 in a subprocess, once ``/readyz`` answers: (process, base URL)."""
+def start_server(*serve_args: str, port: int | None = None, timeout: float = 120, command: tuple = ("serve",),
+                 env: dict | None = None):
+    """``ada-atsc serve ARGS`` (or another ``command``) on 127.0.0.1 in a subprocess, once ``/readyz`` answers:
+    (process, base URL)."""
     import subprocess
     import sys
     import time
@@ -136,8 +138,8 @@ def start_server(*serve_args: str, port: int | None = None, timeout: float = 120
     import httpx
 
     port = port or free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", "serve", *serve_args, "--port", str(port)],
-                              env=src_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "ada_atsc", *command, *serve_args, "--port", str(port)],
+                              env={**src_env(), **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -8,8 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import pytest
 from ada_atsc.cli import main
 from ada_atsc.label.batch import BatchItem, Guess, iter_labelled, sentence_id
 
-from .conftest import free_port, src_env
+from .conftest import free_port, start_server
 
 SENTENCES = [
     ("The room was tiny but the staff were lovely.", [("room", 4, 8, "negative"), ("staff", 26, 31, "positive")]),
@@ -38,21 +36,8 @@ def batch(tmp_path) -> Path:
 
 
 def start_label_server(batch: Path, output: Path, *extra: str, env: dict | None = None):
-    import httpx
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "ada_atsc", "label", "serve", "--batch", str(batch), "--output",
-                                str(output), "--port", str(port), *extra], env={**src_env(), **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the label server did not come up")
+    return start_server("--batch", str(batch), "--output", str(output), *extra, command=("label", "serve"), env=env,
+                        timeout=60)
 
 
 def _stop(process) -> None:
