@@ -5,7 +5,6 @@ Chromium: the keyboard flow, a mouse selection, the server killed mid-batch and 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from pathlib import Path
@@ -89,7 +88,7 @@ def test_answers_are_appended_at_once_and_two_tabs_neither_lose_nor_duplicate(ba
     assert [(s.id, s.aspects) for s in labelled] == [(first["id"], ())]
 
 
-def test_a_token_guards_every_write_and_another_address_needs_one(batch, tmp_path, capsys):
+def test_a_token_guards_every_write_and_another_address_needs_one(batch, tmp_path, capsys, monkeypatch):
     pytest.importorskip("fastapi")
     import httpx
 
@@ -108,15 +107,18 @@ def test_a_token_guards_every_write_and_another_address_needs_one(batch, tmp_pat
         assert len(labels.read_text().splitlines()) == 1
     finally:
         _stop(server)
-    # another address without a token: one line, exit 2, nothing bound (the check runs before the app is made)
+    # another address without a token: one line, exit 2, nothing bound (the check runs before the app is made); the
+    # address is a name that resolves nowhere, and uvicorn is replaced so that nothing could listen even if it ran
+    import uvicorn
+
+    def never(*args, **kwargs):
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(uvicorn, "run", never)
+    monkeypatch.delenv("ADA_LABEL_TOKEN", raising=False)
     out = tmp_path / "other.jsonl"
-    env = os.environ.pop("ADA_LABEL_TOKEN", None)
-    try:
-        assert main(["label", "serve", "--batch", str(batch), "--output", str(out), "--host", "0.0.0.0",
-                     "--port", str(free_port())]) == 2
-    finally:
-        if env is not None:
-            os.environ["ADA_LABEL_TOKEN"] = env
+    assert main(["label", "serve", "--batch", str(batch), "--output", str(out), "--host", "team-server.invalid",
+                 "--port", str(free_port())]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(errors) == 1 and "needs a token" in errors[0] and not out.exists()
 
