@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from ..runtime.model_dir import BUNDLE_MANIFEST
 from .options import AdaptOptions
 from .pseudo import extraction_threshold, polarity_threshold, pseudo_label
 from .source import polar_pairs, read_labeled, split_source, write_source
-from .stages import Stages, bundle_names, final_models, target_sample
+from .stages import Stages, bundle_names, final_models, in_chunks, target_sample
 
 
 def _train_models(options: AdaptOptions, encoder: str, data: Path, out: Path) -> dict:
@@ -78,7 +77,7 @@ def self_training_stage(options: AdaptOptions, work: Path) -> dict:
         polarity = polarity_threshold(dev_probs, [p.polarity for p in dev_pairs], predictor.labels,
                                       options.polarity_precision)
         texts = target_sample(work / "corpus" / "corpus.txt", budget.target_sentences, options.seed + number)
-        spans = _extract(extractor, texts, f"pseudo-labelling, round {number}", options.progress)
+        spans = in_chunks(extractor.extract, texts, f"pseudo-labelling, round {number}", options.progress)
         probs = _span_probabilities(predictor, texts, spans)
         source_empty = sum(1 for s in dev if not s.aspects) / max(1, len(dev))
         labels = pseudo_label(texts, spans, probs, predictor.labels, extraction, polarity,
@@ -95,18 +94,6 @@ def self_training_stage(options: AdaptOptions, work: Path) -> dict:
     last = rounds[-1]
     return {"rounds": rounds, "pairs_kept": last["pseudo_labels"]["pairs_kept"],
             "sentences_kept": last["pseudo_labels"]["extraction_sentences_kept"]}
-
-
-def _extract(extractor, texts: list[str], what: str, progress: bool, chunk: int = 256) -> list[list[dict]]:
-    """The extractor's spans of ``texts``, in chunks under a progress bar."""
-    from tqdm.auto import tqdm
-
-    spans: list[list[dict]] = []
-    with tqdm(total=len(texts), desc=what, unit="sentence", disable=not progress, file=sys.stderr) as bar:
-        for at in range(0, len(texts), chunk):
-            spans.extend(extractor.extract(texts[at : at + chunk]))
-            bar.update(min(chunk, len(texts) - at))
-    return spans
 
 
 def _write_round_data(source: Path, data: Path, labels) -> None:
@@ -156,7 +143,7 @@ def label_mix_stage(options: AdaptOptions, work: Path) -> dict:
     models = final_models(work)
     train_labels = [json.loads(line)["polarity"] for line in (models.parent / "train.jsonl").read_text().splitlines()]
     texts = target_sample(work / "corpus" / "corpus.txt", options.budget.target_sentences, options.seed + 1000)
-    spans = _extract(Extractor(models / "extractor", batch_size=options.budget.batch_size), texts,
+    spans = in_chunks(Extractor(models / "extractor", batch_size=options.budget.batch_size).extract, texts,
                      "label mix", options.progress)
     predictor = Predictor(models / "classifier", label_mix=False)
     probs = np.concatenate([np.zeros((0, len(predictor.labels)))] + _span_probabilities(predictor, texts, spans))

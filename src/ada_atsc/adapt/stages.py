@@ -140,3 +140,16 @@ def target_sample(corpus: Path, count: int, seed: int) -> list[str]:
 def final_models(work: Path) -> Path:
     """The folder of the last round's models (recorded relative to ``work``, so a moved run still resumes)."""
     return work / json.loads((work / "final_models.json").read_text(encoding="utf-8"))["models"]
+
+
+def in_chunks(run, texts: list[str], what: str, progress: bool, chunk: int = 256) -> list:
+    """``run`` (a model's batch call: texts in, one result per text out) over ``texts`` in chunks, under a
+    progress bar."""
+    from tqdm.auto import tqdm
+
+    results: list = []
+    with tqdm(total=len(texts), desc=what, unit="sentence", disable=not progress, file=sys.stderr) as bar:
+        for at in range(0, len(texts), chunk):
+            results.extend(run(texts[at : at + chunk]))
+            bar.update(min(chunk, len(texts) - at))
+    return results

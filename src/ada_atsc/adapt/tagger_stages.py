@@ -21,7 +21,7 @@ from ..core.fileio import write_json, write_jsonl
 from ..runtime.model_dir import BUNDLE_MANIFEST, BUNDLE_TAGGER, BUNDLE_TAGGER_EXPORT
 from .options import AdaptOptions
 from .source import read_labeled, split_source, write_source
-from .stages import SPEED_SENTENCES, Stages, bundle_names, final_models, target_sample
+from .stages import SPEED_SENTENCES, Stages, bundle_names, final_models, in_chunks, target_sample
 from .tagger import tagger_pseudo_labels, tagger_thresholds, train_tagger
 
 
@@ -40,20 +40,6 @@ def source_tagger_stage(options: AdaptOptions, work: Path, labeled: list[Path]) 
     return {"labeled": [p.name for p in labeled], "data": counts, "tagger_dev": scores}
 
 
-def _tag(tagger, texts: list[str], what: str, progress: bool, chunk: int = 256) -> list:
-    """The tagger's findings of ``texts``, in chunks under a progress bar."""
-    import sys
-
-    from tqdm.auto import tqdm
-
-    found: list = []
-    with tqdm(total=len(texts), desc=what, unit="sentence", disable=not progress, file=sys.stderr) as bar:
-        for at in range(0, len(texts), chunk):
-            found.extend(tagger.tag(texts[at : at + chunk]))
-            bar.update(min(chunk, len(texts) - at))
-    return found
-
-
 def tagger_self_training_stage(options: AdaptOptions, work: Path) -> dict:
     """Rounds of: tag target sentences with the current tagger, keep the sure ones (thresholds on the source dev
     set), train a new tagger from the adapted encoder on source + kept sentences, selected on the source dev."""
@@ -68,10 +54,10 @@ def tagger_self_training_stage(options: AdaptOptions, work: Path) -> dict:
     for number in range(1, budget.rounds + 1):
         tagger = UnifiedTagger(models / BUNDLE_TAGGER, batch_size=max(budget.batch_size, 64))
         extraction, empty_right, polarity = tagger_thresholds(
-            _tag(tagger, [s.sentence for s in dev], "source dev", options.progress), dev,
+            in_chunks(tagger.tag, [s.sentence for s in dev], "source dev", options.progress), dev,
             extraction_precision=options.extraction_precision, polarity_precision=options.polarity_precision)
         texts = target_sample(work / "corpus" / "corpus.txt", budget.target_sentences, options.seed + number)
-        found = _tag(tagger, texts, f"pseudo-labelling, round {number}", options.progress)
+        found = in_chunks(tagger.tag, texts, f"pseudo-labelling, round {number}", options.progress)
         labels = tagger_pseudo_labels(texts, found, extraction, polarity,
                                       keep_empty=empty_right >= options.extraction_precision, empty_share=source_empty,
                                       max_per_term=options.max_per_term, seed=options.seed + number,

@@ -100,8 +100,8 @@ def excluded_ids(files: Iterable[str]) -> set[str]:
             raise AdaError(f"{path}: --exclude file not found")
         first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
         if '"sentence"' in first:
-            ids.update(s.id for s in iter_labelled(path))
-            ids.update(sentence_id(s.sentence) for s in iter_labelled(path))
+            for sentence in iter_labelled(path):
+                ids.update((sentence.id, sentence_id(sentence.sentence)))
         else:
             ids.update(item.id for item in read_batch(path))
     return ids
