@@ -54,6 +54,8 @@ class AbsaPipeline:
                    'score': 0.99}, {'term': 'waiter', ...}]}]
     >>> AbsaPipeline("bundle_dir")  # an 'ada-atsc adapt' bundle: its tagger (int8 export if there), or its pair
     >>> AbsaPipeline("unified_dir")  # a unified tagger ('train --task unified'): one pass per sentence
+    >>> AbsaPipeline("triplets_dir")  # a triplet tagger ('train --task triplets'): each aspect with its
+    ...                               # 'opinions' ([{'term', 'from', 'to'}]), one pass per sentence
     """
 
     def __init__(self, extractor_dir: str | Path, classifier_dir: str | Path | None = None, *,
@@ -66,11 +68,20 @@ class AbsaPipeline:
         self.extractor = self.classifier = self.unified = None
         if classifier_dir is None and is_bundle(extractor_dir):  # one directory: a bundle, either kind
             extractor_dir, classifier_dir = bundle_parts(extractor_dir)
+        self.opinions = False  # a triplet tagger gives each aspect its opinion words
         if classifier_dir is None:  # one model does both jobs (refused with one line if it is no tagger)
+            from ..runtime.model_dir import model_kind
             from .unified import UnifiedTagger
 
-            self.unified = UnifiedTagger(extractor_dir, device=device, batch_size=batch_size,
-                                         max_seq_length=max_seq_length)
+            self.opinions = model_kind(extractor_dir) == "triplets"
+            if self.opinions:
+                from .triplets import TripletTagger
+
+                self.unified = TripletTagger(extractor_dir, device=device, batch_size=batch_size,
+                                             max_seq_length=max_seq_length)
+            else:
+                self.unified = UnifiedTagger(extractor_dir, device=device, batch_size=batch_size,
+                                             max_seq_length=max_seq_length)
         else:
             self.extractor = Extractor(extractor_dir, device=device, batch_size=batch_size,
                                        max_seq_length=max_seq_length)
@@ -85,7 +96,7 @@ class AbsaPipeline:
 
     def predict(self, texts: str | Sequence[str], *, timings: dict | None = None) -> list[dict] | dict:
         """For each text ``{"aspects": [...]}`` (``term``, ``from``, ``to``, ``label``, ``probabilities``,
-        ``score``), or ``{"error": ...}`` for a text that cannot be analysed; the rest of the batch still runs.
+        ``score``; ``opinions`` with a triplet tagger), or ``{"error": ...}`` for a text that cannot be analysed; the rest of the batch still runs.
         ``timings``, if given, accumulates the seconds spent in ``extraction`` and ``classification``."""
         import time
 

@@ -53,3 +53,24 @@ def evaluate_pipeline(pipeline, sentences: Sequence[SentenceRecord]) -> tuple[di
                 "gold": [a.to_record() for a in s.aspects], "pred": aspects}
                for s, aspects in zip(sentences, predicted)]
     return joint_scores(sentences, predicted), records
+
+
+def triplet_scores(gold: Sequence[SentenceRecord], predicted: Sequence[list[dict]]) -> dict:
+    """The ASTE measures (exact matches, micro P/R/F1) of aspects with their opinions: ``triplet`` (aspect
+    span, opinion span, polarity), ``pair`` (aspect span, opinion span), ``opinion`` (opinion spans), beside
+    :func:`joint_scores`' ``ate`` and ``joint``. ``predicted`` holds the aspects of each gold sentence, each
+    with its ``opinions`` (``from``, ``to``)."""
+    gold_triplets, pred_triplets = [], []
+    for sentence, aspects in zip(gold, predicted):
+        gold_triplets.append({((a.start, a.end), (o.start, o.end), a.polarity)
+                              for a in sentence.aspects for o in a.opinions})
+        pred_triplets.append({((p["from"], p["to"]), (o["from"], o["to"]), p["label"])
+                              for p in aspects for o in p.get("opinions", ())})
+    measures = {"triplet": span_scores(gold_triplets, pred_triplets),
+                "pair": span_scores([{t[:2] for t in s} for s in gold_triplets],
+                                    [{t[:2] for t in s} for s in pred_triplets]),
+                "opinion": span_scores([{t[1] for t in s} for s in gold_triplets],
+                                       [{t[1] for t in s} for s in pred_triplets])}
+    scores = {name: {k: m[k] for k in ("precision", "recall", "f1")} for name, m in measures.items()}
+    scores.update({k: v for k, v in joint_scores(gold, predicted).items() if k in ("ate", "joint", "sentences")})
+    return scores

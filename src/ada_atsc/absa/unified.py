@@ -82,12 +82,16 @@ def tag_texts(model, tokenizer, texts: Sequence[str], *, max_seq_length: int = 1
     return results
 
 
-def aspect_record(sentence: str, offset: int, found: tuple[int, int, float, str, dict]) -> dict:
+def aspect_record(sentence: str, offset: int, found: tuple) -> dict:
     """The pipeline's record of one aspect (``term``, ``from``, ``to``, ``label``, ``probabilities``,
-    ``score``); offsets are shifted by the sentence's ``offset`` in its text."""
-    start, end, score, label, probabilities = found
-    return {"term": sentence[start:end], "from": offset + start, "to": offset + end, "label": label,
-            "probabilities": probabilities, "score": round(score, 6)}
+    ``score``, and ``opinions`` where a triplet tagger found it: ``term``, ``from``, ``to`` of each); offsets
+    are shifted by the sentence's ``offset`` in its text."""
+    start, end, score, label, probabilities = found[:5]
+    record = {"term": sentence[start:end], "from": offset + start, "to": offset + end, "label": label,
+              "probabilities": probabilities, "score": round(score, 6)}
+    if len(found) > 5:
+        record["opinions"] = [{"term": sentence[a:b], "from": offset + a, "to": offset + b} for a, b, _ in found[5]]
+    return record
 
 
 def load_unified(model_dir: str | Path, device: str | None = None):

@@ -136,14 +136,14 @@ def pipeline_models(args: argparse.Namespace) -> tuple[str, str | None]:
     """(extractor, classifier) of a pipeline command: ``--model BUNDLE`` or ``--extractor`` with
     ``--classifier``; ``--model UNIFIED`` (one model for both jobs, ``train --task unified``) gives
     (that model, None)."""
-    from ..runtime.model_dir import bundle_parts, is_bundle, model_kind
+    from ..runtime.model_dir import TAGGER_KINDS, bundle_parts, is_bundle, model_kind
 
     if args.model and (args.extractor or args.classifier):
         raise AdaError("give --model BUNDLE or --extractor with --classifier, not both")
     if args.model:
         if is_bundle(args.model):  # a tagger bundle runs its int8 export when it has one
             return bundle_parts(args.model)
-        if model_kind(args.model) == "unified":
+        if model_kind(args.model) in TAGGER_KINDS:
             return args.model, None
         return bundle_parts(args.model)
     if not (args.extractor and args.classifier):

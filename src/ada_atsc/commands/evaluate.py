@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.fileio import check_output_dir
-    from ..runtime.model_dir import model_kind
+    from ..runtime.model_dir import TAGGER_KINDS, model_kind
 
     check_batch_options(args.batch_size, args.max_seq_length)
     if args.output_dir:
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
         args.extractor, args.classifier = bundle_parts(args.model)
         return _run_pipeline(args, files)
-    if kind == "unified":  # one model for the whole pipeline
+    if kind in TAGGER_KINDS:  # one model for the whole pipeline
         args.extractor, args.classifier = args.model, None
         return _run_pipeline(args, files)
     if kind == "ate":
@@ -131,7 +131,8 @@ def _run_categories(args: argparse.Namespace, files: list[str]) -> int:
 
 
 def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
-    """``--extractor --classifier``: ATE span F1, joint (span, polarity) F1, ATSC on found aspects."""
+    """``--extractor --classifier`` (or one tagger): ATE span F1, joint (span, polarity) F1, ATSC on found
+    aspects; with a triplet tagger also triplet, pair and opinion F1."""
     from ..absa.pipeline import AbsaPipeline
     from ..absa.scores import evaluate_pipeline
     from ..ate.training import load_sentence_file
@@ -151,9 +152,16 @@ def _run_pipeline(args: argparse.Namespace, files: list[str]) -> int:
         scores, predictions[name] = evaluate_pipeline(pipeline, sentences)
         scores.update({"data": str(path), **({"extractor": str(args.extractor), "classifier": str(args.classifier)}
                                              if args.classifier else {"model": str(args.extractor)})})
+        extra = {}
+        if pipeline.opinions:  # a triplet tagger: the ASTE measures too
+            from ..absa.scores import triplet_scores
+
+            triplets = triplet_scores(sentences, [r["pred"] for r in predictions[name]])
+            scores.update({k: triplets[k] for k in ("triplet", "pair", "opinion")})
+            extra = {f"{k}_f1": round(triplets[k]["f1"], 4) for k in ("triplet", "pair", "opinion")}
         scored[name] = scores
         sentiment = scores["atsc_on_extracted"] or {}
-        print(json.dumps({"data": str(path), "sentences": scores["sentences"],
+        print(json.dumps({"data": str(path), "sentences": scores["sentences"], **extra,
                           "ate_f1": round(scores["ate"]["f1"], 4), "joint_f1": round(scores["joint"]["f1"], 4),
                           "joint_precision": round(scores["joint"]["precision"], 4),
                           "joint_recall": round(scores["joint"]["recall"], 4),

@@ -64,11 +64,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     if args.workers > 1:  # each worker process builds the app itself (serve.app.app_from_environment)
-        from ..runtime.model_dir import model_kind
+        from ..runtime.model_dir import TAGGER_KINDS, model_kind
         from ..serve.app import settings_to_environment
 
         if args.classifier and (model_kind(args.classifier) != "atsc"
-                                or (args.extractor and model_kind(args.extractor) not in ("ate", "unified"))):
+                                or (args.extractor and model_kind(args.extractor) not in ("ate", *TAGGER_KINDS))):
             raise AdaError("--classifier must be a classifier and --extractor an extractor or a unified tagger")
         settings_to_environment(args.classifier, args.extractor, limits, args.workers, args.categories)
         uvicorn.run("ada_atsc.serve.app:app_from_environment", factory=True, workers=args.workers, host=args.host,

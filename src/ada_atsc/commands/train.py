@@ -45,12 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--do_lower_case", action="store_true", default=None,
                        help="lower-case input (uncased models already do)")
     model.add_argument("--task_name", default="semeval2014-atsc", help="recorded in the results and config")
-    model.add_argument("--task", choices=["atsc", "ate", "acsa", "unified"], default="atsc",
+    model.add_argument("--task", choices=["atsc", "ate", "acsa", "unified", "triplets"], default="atsc",
                        help="atsc: classify the sentiment of aspect pairs; ate: extract aspect terms from sentences "
                             "(sentence-level data: <split>.sentences.jsonl from prepare-semeval); acsa: aspect "
                             "categories and their sentiment (<split>.categories.jsonl, or category XML such as "
                             "data/mams_acsa/train.xml); unified: one model that finds aspects and their sentiment (the "
-                            "same sentence-level data as ate)")
+                            "same sentence-level data as ate); triplets: the same with the opinion words behind "
+                            "each aspect (ASTE data, e.g. --train_file data/aste/14res/train_triplets.txt)")
 
     data = parser.add_argument_group("data")
     data.add_argument("--data_dir", default=None,
@@ -151,9 +152,11 @@ def run(args: argparse.Namespace) -> int:
                               "last_step": results["last_step"],
                               "test": {k: {m: round(v[m], 4) for m in keys} for k, v in results["test"].items()}}))
         return 0
-    if options.task in ("ate", "unified"):
+    if options.task in ("ate", "unified", "triplets"):
         if options.task == "ate":
             from ..ate.training import run_extraction_training as run_tagger_training
+        elif options.task == "triplets":
+            from ..absa.triplet_training import run_triplet_training as run_tagger_training
         else:
             from ..absa.unified_training import run_unified_training as run_tagger_training
 

@@ -97,7 +97,8 @@ def resolve_span_overlaps(aspects: tuple[AspectSpan, ...] | list[AspectSpan]) ->
     """The rule for extraction data, where a token carries one tag: (kept aspects in text order, duplicates
     merged, overlaps dropped).
 
-    * The same span listed twice is one aspect; if the listings disagree on polarity it becomes ``conflict``.
+    * The same span listed twice is one aspect (with the opinions of both); if the listings disagree on
+      polarity it becomes ``conflict``.
     * Of spans that overlap without being equal ("wine" inside "wine list"), the longest is kept (on a tie,
       the one that starts first) and the others are dropped.
     """
@@ -107,8 +108,10 @@ def resolve_span_overlaps(aspects: tuple[AspectSpan, ...] | list[AspectSpan]) ->
         key = (aspect.start, aspect.end)
         if key in merged:
             duplicates += 1
-            if merged[key].polarity != aspect.polarity:
-                merged[key] = AspectSpan(aspect.term, aspect.start, aspect.end, "conflict")
+            first = merged[key]
+            polarity = first.polarity if first.polarity == aspect.polarity else "conflict"
+            opinions = first.opinions + tuple(o for o in aspect.opinions if o not in first.opinions)
+            merged[key] = AspectSpan(first.term, first.start, first.end, polarity, opinions)
         else:
             merged[key] = aspect
     kept: list[AspectSpan] = []

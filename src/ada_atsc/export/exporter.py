@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..core.errors import AdaError
-from ..core.labels import EXTRACTION_TAGS, UNIFIED_TAGS
+from ..core.labels import EXTRACTION_TAGS, TRIPLET_TAGS, UNIFIED_TAGS
 from ..runtime.model_dir import EXPORT_MANIFEST, is_export  # noqa: F401  (re-exported)
 from ..runtime.onnx import FORMAT_VERSION, ONNX_FILE, file_sha256, require_onnx, tokenizer_fingerprint
 
@@ -77,7 +77,7 @@ def logits_module(model, input_names: list[str]):
     return LogitsOnly()
 
 
-TOKEN_TAGGERS = {"ate": EXTRACTION_TAGS, "unified": UNIFIED_TAGS}
+TOKEN_TAGGERS = {"ate": EXTRACTION_TAGS, "unified": UNIFIED_TAGS, "triplets": TRIPLET_TAGS}
 """The model kinds whose logits have a sequence axis (a tag per token), with their labels."""
 
 

@@ -5,7 +5,8 @@ Two questions, each answered from the files the directory holds:
 * **which task** (:func:`model_kind`): an aspect extractor has ``"ada_atsc_task": "ate"`` in its
   ``config.json`` (written by ``train --task ate``; older extractors are recognised by their BIO labels), an
   aspect-category classifier ``"acsa"`` (``train --task acsa``), a unified tagger ``"unified"`` (``train
-  --task unified``: aspects and their polarity in one model), anything else is an ATSC classifier;
+  --task unified``: aspects and their polarity in one model), a triplet tagger ``"triplets"`` (``train --task
+  triplets``: the same with opinion words), anything else is an ATSC classifier;
 * **which backend** (:func:`is_export`): an ONNX export holds :data:`EXPORT_MANIFEST` beside its graph; a
   PyTorch model does not.
 
@@ -28,6 +29,10 @@ PROJECT_CONFIG_PREFIX = "ada_atsc_"
 
 TASK_CONFIG_KEY = PROJECT_CONFIG_PREFIX + "task"
 """The ``config.json`` key naming the task a model was trained for (``ate`` for an extractor)."""
+
+TAGGER_KINDS = ("unified", "triplets")
+"""The kinds of one model that does a pipeline's whole job (aspects and their polarity in one pass; a triplet
+tagger adds the opinion words)."""
 
 EXPORT_MANIFEST = "ada_atsc_export.json"
 """The file that makes a directory an ONNX export (written by ``ada-atsc export``)."""
@@ -105,7 +110,7 @@ def model_kind(model_dir: str | Path) -> str:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AdaError(f"{config_file}: cannot read the model config ({exc})") from None
-    if config.get(TASK_CONFIG_KEY) in ("acsa", "unified"):
+    if config.get(TASK_CONFIG_KEY) in ("acsa", *TAGGER_KINDS):
         return config[TASK_CONFIG_KEY]
     return "ate" if config.get(TASK_CONFIG_KEY) == "ate" or tuple(config_labels(config)) == EXTRACTION_TAGS \
         else "atsc"

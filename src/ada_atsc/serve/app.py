@@ -58,7 +58,7 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
 
     from ..absa.pipeline import AbsaPipeline
     from ..atsc.predict import Predictor
-    from ..runtime.model_dir import model_kind
+    from ..runtime.model_dir import TAGGER_KINDS, model_kind
     from .batcher import MicroBatcher
 
     limits = limits or ServeLimits()
@@ -66,7 +66,7 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
         raise AdaError("give a classifier, or a unified tagger as the extractor")
     predictor = Predictor(classifier_dir, batch_size=limits.max_batch_size) if classifier_dir else None
     # a unified tagger as the extractor does /v1/absa alone (one pass a sentence); the classifier serves /v1/atsc
-    absa_classifier = None if extractor_dir and model_kind(extractor_dir) == "unified" else classifier_dir
+    absa_classifier = None if extractor_dir and model_kind(extractor_dir) in TAGGER_KINDS else classifier_dir
     pipeline = AbsaPipeline(extractor_dir, absa_classifier, categories_dir=categories_dir) if extractor_dir else None
     if predictor:  # warm-up: the first call pays for allocation
         predictor.predict("The food was good.", aspects=["food"])
@@ -217,6 +217,7 @@ def create_app(classifier_dir: str | Path | None, extractor_dir: str | Path | No
         return {"classifier": str(classifier_dir), "extractor": str(extractor_dir) if extractor_dir else None,
                 "categories": str(categories_dir) if categories_dir else None,
                 "unified": pipeline is not None and pipeline.unified is not None,
+                "opinions": pipeline is not None and pipeline.opinions,
                 "labels": list(predictor.labels) if predictor else list(ATSC_LABELS),
                 "backend": getattr((predictor or pipeline.unified).model, "backend", "pytorch"),
                 "limits": asdict(limits)}
