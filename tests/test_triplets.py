@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from ada_atsc.absa.scores import triplet_scores
-from ada_atsc.absa.triplets import best_link, decode_triplets, linked_aspects, opinion_links, triplet_word_tags
+from ada_atsc.absa.triplets import (
+    best_link,
+    decode_triplets,
+    linked_aspects,
+    opinion_links,
+    triplet_word_tags,
+)
 from ada_atsc.cli import main
 from ada_atsc.core.labels import OPINION_LINKS, TRIPLET_TAGS, UNIFIED_TAGS
 from ada_atsc.data.aste import read_aste
