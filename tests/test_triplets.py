@@ -186,3 +186,15 @@ def test_the_onnx_export_gives_the_same_triplets(triplets_dir, tmp_path):
              for r in torch_out]
     assert strip == [[(a["from"], a["to"], a["label"], [(o["from"], o["to"]) for o in a["opinions"]])
                       for a in r["aspects"]] for r in onnx_out]
+
+
+def test_report_with_a_triplet_tagger_has_the_opinion_column(triplets_dir, tmp_path):
+    reviews = tmp_path / "reviews.jsonl"
+    reviews.write_text("".join(json.dumps({"text": t}) + "\n" for t in (
+        "The room was tiny but the staff were friendly.", "Great breakfast, rude waiter.", "Clean room.")))
+    out = tmp_path / "report"
+    assert main(["report", "--model", str(triplets_dir), "--input", str(reviews), "--output_dir", str(out),
+                 "--no_embedding_grouping", "--min_count", "1"]) == 0
+    header = (out / "aspects.csv").read_text().splitlines()[0].split(",")
+    assert "opinions" in header
+    assert (out / "report.html").is_file()

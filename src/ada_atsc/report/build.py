@@ -34,7 +34,8 @@ is quadratic); rarer ones merge by spelling only."""
 CATEGORY_SHARE = 0.5
 """A group takes a category when the category model detects it in at least this share of its sentences."""
 CSV_COLUMNS = ("review_id", "sentence_index", "sentence", "from", "to", "term", "group", "category", "label",
-               "p_positive", "p_negative", "p_neutral", "date")
+               "p_positive", "p_negative", "p_neutral", "date", "opinions")
+"""``opinions``: the opinion words a triplet tagger found for the aspect, "; " between them (else empty)."""
 
 
 def make_report(options: ReportOptions) -> dict:
@@ -191,7 +192,7 @@ def _write_row(writer, mention: dict, entity_field: str | None) -> None:
                      _blank(mention["to"]), _blank(mention["term"]), _blank(mention["group"]), _blank(mention["category"]),
                      mention["label"], *(round(float(probabilities.get(k, 0.0)), 6)
                                          for k in ("positive", "negative", "neutral")),
-                     _blank(mention["date"]),
+                     _blank(mention["date"]), "; ".join(o["term"] for o in mention.get("opinions") or ()),
                      *([_blank(mention["entities"].get(entity_field))] if entity_field else [])])
 
 

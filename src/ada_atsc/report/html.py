@@ -44,7 +44,45 @@ mark{padding:0 2px;border-radius:2px}
 .l-conflict mark{background:#ffe9a8}.trace{display:block;color:#777;font-size:.8em}
 .lab{font-weight:600}.positive{color:#2e7d32}.negative{color:#c62828}.neutral{color:#616161}
 .conflict{color:#a06d00}.note{color:#555;font-size:.9em}
+.opinions{font-size:.85em;max-width:300px}.opinions a{text-decoration:none}
 """
+
+INLINE_OPINIONS = 6
+"""Opinion words shown in a group's table row (all of summary.json's list are under its examples)."""
+
+_SIGNS = {"positive": "+", "negative": "−", "neutral": "·", "conflict": "±"}
+
+
+def _opinions_cell(part: dict, anchor: str) -> str:
+    """The group's most frequent opinion words, each with its count and the polarity it mostly carries,
+    each a link to its example sentences."""
+    items = []
+    for k, opinion in enumerate((part.get("opinions") or [])[:INLINE_OPINIONS]):
+        label = str(opinion.get("label"))
+        items.append(f'<a class="{escape(label)}" href="#{anchor}o{k}">{escape(str(opinion.get("term")))}</a>'
+                     f'&nbsp;{int(opinion.get("count") or 0):,}&nbsp;{_SIGNS.get(label, "")}')
+    return ", ".join(items) or "–"
+
+
+def _opinion_examples(part: dict, anchor: str) -> str:
+    """Each opinion word of a group with its counts per polarity and the sentences it came from (the opinion
+    highlighted)."""
+    opinions = part.get("opinions") or []
+    if not opinions:
+        return ""
+    out = ["<h4>Why: the opinion words</h4>"]
+    for k, opinion in enumerate(opinions):
+        counts = opinion.get("counts") or {}
+        tally = ", ".join(f"{int(n):,} {escape(str(label))}" for label, n in counts.items() if n)
+        label = escape(str(opinion.get("label")))
+        out.append(f'<div id="{anchor}o{k}"><span class="lab {label}">{escape(str(opinion.get("term")))}</span> '
+                   f'<span class="ci">({tally})</span><ul class="ex l-{label}">')
+        for ex in opinion.get("examples") or []:
+            trace = f'review {escape(str(ex.get("review_id")))} · sentence {escape(str(ex.get("sentence_index")))}'
+            out.append(f'<li>{excerpt(ex.get("sentence"), ex.get("from"), ex.get("to"))}'
+                       f'<span class="trace">{trace} · aspect {escape(str(ex.get("label")))}</span></li>')
+        out.append("</ul></div>")
+    return "".join(out)
 
 
 def _mentions(count: object) -> str:
@@ -89,8 +127,11 @@ def _variants(part: dict) -> str:
 def _parts_table(parts: Sequence[dict], labels: Sequence[str], anchor: str, *, groups: bool) -> str:
     """Groups (or categories) as sorted in the summary (by |impact|), with intervals and warnings."""
     head = ["<tr><th>" + ("Aspect group" if groups else "Category") + "</th>"]
+    opinions = groups and any(part.get("opinions") for part in parts)
     if groups:
         head.append("<th>Variants merged</th>")
+    if opinions:
+        head.append("<th>Opinion words</th>")
     head.append('<th class="n">Mentions</th>')
     head += [f'<th class="n">% {label}<br><span class="ci">95% CI</span></th>' for label in labels]
     head.append('<th class="n">Net</th><th class="n">Impact</th></tr>')
@@ -102,6 +143,8 @@ def _parts_table(parts: Sequence[dict], labels: Sequence[str], anchor: str, *, g
         cells = [f"<td>{name}</td>"]
         if groups:
             cells.append(f'<td class="variants">{_variants(part)}</td>')
+        if opinions:
+            cells.append(f'<td class="opinions">{_opinions_cell(part, f"{anchor}{index}")}</td>')
         cells.append(f'<td class="n">{int(part.get("count") or 0)}</td>')
         cells += [_share_cell(part, label) for label in labels]
         cells.append(f'<td class="n">{_fmt(part.get("net"), sign=True)}</td>')
@@ -152,6 +195,7 @@ def _examples(parts: Sequence[dict], labels: Sequence[str], anchor: str) -> str:
                 out.append(f'<li>{excerpt(ex.get("sentence"), ex.get("from"), ex.get("to"))}'
                            f'<span class="trace">{trace}</span></li>')
             out.append("</ul>")
+        out.append(_opinion_examples(part, f"{anchor}{index}"))
     return "".join(out)
 
 

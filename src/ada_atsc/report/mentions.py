@@ -4,7 +4,8 @@ An analysed review (a record of the analysis pass: ``text``, ``aspects`` with of
 ``categories`` per sentence, the input's other ``fields``) gives:
 
 * one **term mention** per aspect term found, placed in its sentence (``sentence_index``, offsets into the
-  sentence), its group and the group's category filled in later (:func:`term_mentions`);
+  sentence), with its opinion words where a triplet tagger found them (``opinions``, offsets into the
+  sentence too), its group and the group's category filled in later (:func:`term_mentions`);
 * with a category model, one **category mention** per (sentence, category) it detects
   (:func:`category_mentions`): the sentence-level opinion, explicit or implicit ("It was way overpriced." →
   price negative). Category mentions carry no term; the category table counts these alone, so an opinion is
@@ -67,10 +68,13 @@ def term_mentions(review: AnalysedReview) -> Iterator[dict]:
     for aspect in review.aspects:
         k = _sentence_index(spans, aspect["from"])
         offset, stop = spans[k] if spans else (0, len(review.text))
+        opinions = [{"term": o["term"], "from": o["from"] - offset, "to": o["to"] - offset}
+                    for o in aspect.get("opinions") or ()]
         yield {"review_id": review.review_id, "sentence_index": k, "sentence": review.text[offset:stop],
                "from": aspect["from"] - offset, "to": aspect["to"] - offset, "term": aspect["term"],
                "group": None, "category": None, "label": aspect["label"],
-               "probabilities": aspect["probabilities"], "date": review.date, "entities": review.entities}
+               "probabilities": aspect["probabilities"], "date": review.date, "entities": review.entities,
+               "opinions": opinions}
 
 
 def category_mentions(review: AnalysedReview) -> Iterator[dict]:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 
 from ada_atsc.core.errors import AdaError
 
+from .opinions import OpinionTally
+
 LABELS = ("positive", "negative", "neutral", "conflict")
 """Every label a mention can carry; counts and shares always list all four, in this order."""
 
@@ -129,6 +131,7 @@ class _Part:
         self.categories: Counter = Counter()
         self.terms: Counter = Counter()
         self.months: dict[int, Counter] = {}
+        self.opinions = OpinionTally()
 
 
 def _month(date: object) -> int | None:
@@ -214,6 +217,8 @@ def _parts(parts: Mapping[str, _Part], overall: Counter, min_count: int, *, with
                 entry["variants"] = [{"term": term, "count": count} for term, count in
                                      sorted(part.terms.items(), key=lambda item: (-item[1], item[0]))]
         entry.update(_scores(part.counts))
+        if with_category and part.opinions.counts:
+            entry["opinions"] = part.opinions.result(LABELS)
         entry["too_few"] = entry["count"] < min_count
         entry["impact"] = round(_impact(overall, part.counts), 2)
         entry["examples"] = part.examples.result()
@@ -245,7 +250,8 @@ def summarise(mentions: Iterable[dict], *, min_count: int = 10, examples_per_lab
 
     One pass; memory bounded by the number of groups, categories, periods and entities (plus the ids
     behind ``totals``). Keys: ``overall``, ``groups`` and ``categories`` (sorted by |impact|),
-    ``impact_definition``, ``trend`` and ``trend_period``, ``entities`` (None without ``entity_column``),
+    ``impact_definition``, ``trend`` and ``trend_period``, (with a triplet tagger) each group's ``opinions``
+    (:mod:`.opinions`), ``entities`` (None without ``entity_column``),
     ``totals``, ``min_count``, ``labels``. Impact: overall net - net of all mentions without the group
     (percentage points, signed), i.e. how much the group moves the overall score; net = % positive -
     % negative. A mention with an unknown label is an upstream bug and raises :class:`AdaError`.
@@ -281,8 +287,11 @@ def summarise(mentions: Iterable[dict], *, min_count: int = 10, examples_per_lab
                 part = table[name] = _Part(examples_per_label)
             part.counts[label] += 1
             part.examples.offer(label, mention)
-            if month is not None and table is groups:
-                part.months.setdefault(month, Counter())[label] += 1
+            if table is groups:
+                if month is not None:
+                    part.months.setdefault(month, Counter())[label] += 1
+                if mention.get("opinions"):
+                    part.opinions.add(mention)
         if group is not None:
             if category is not None:
                 groups[group].categories[category] += 1
