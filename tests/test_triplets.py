@@ -198,3 +198,15 @@ def test_report_with_a_triplet_tagger_has_the_opinion_column(triplets_dir, tmp_p
     header = (out / "aspects.csv").read_text().splitlines()[0].split(",")
     assert "opinions" in header
     assert (out / "report.html").is_file()
+
+
+def test_the_server_answers_with_opinions(triplets_dir):
+    from fastapi.testclient import TestClient
+
+    from ada_atsc.serve import create_app
+
+    with TestClient(create_app(None, str(triplets_dir))) as client:
+        assert client.get("/v1/model").json()["opinions"] is True
+        answer = client.post("/v1/absa", json={"texts": ["The room was tiny but the staff were friendly."]})
+        assert answer.status_code == 200
+        assert all("opinions" in a for a in answer.json()["results"][0]["aspects"])

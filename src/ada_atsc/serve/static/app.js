@@ -15,18 +15,26 @@ function describe(aspect) {
 
 function render(text, aspects) {
   const sorted = aspects.filter((a) => !a.error).sort((a, b) => a.from - b.from);
+  // a triplet tagger's opinion words are underlined beside the aspects they explain
+  const spans = sorted.map((a) => ({from: a.from, to: a.to, aspect: a}));
+  for (const a of sorted) for (const o of a.opinions || []) spans.push({from: o.from, to: o.to, opinion: a.label});
+  spans.sort((a, b) => a.from - b.from);
   let html = "", at = 0;
-  for (const a of sorted) {
-    if (a.from < at) continue;  // overlapping spans: keep the first
-    html += escapeHtml(text.slice(at, a.from));
-    html += `<mark class="${a.label}" tabindex="0" title="${escapeHtml(describe(a))}" data-label="${a.label}">` +
-            `${escapeHtml(text.slice(a.from, a.to))}</mark>`;
-    at = a.to;
+  for (const s of spans) {
+    if (s.from < at) continue;  // overlapping spans: keep the first
+    html += escapeHtml(text.slice(at, s.from));
+    html += s.aspect
+      ? `<mark class="${s.aspect.label}" tabindex="0" title="${escapeHtml(describe(s.aspect))}" ` +
+        `data-label="${s.aspect.label}">${escapeHtml(text.slice(s.from, s.to))}</mark>`
+      : `<span class="opinion" data-opinion="${s.opinion}">${escapeHtml(text.slice(s.from, s.to))}</span>`;
+    at = s.to;
   }
   $("result").innerHTML = html + escapeHtml(text.slice(at));
-  $("aspects").innerHTML = sorted.map((a) =>
-    `<li><span class="${a.label}">${escapeHtml(text.slice(a.from, a.to))}</span>: ${escapeHtml(describe(a))}</li>`
-  ).join("") || "<li>No aspect found.</li>";
+  $("aspects").innerHTML = sorted.map((a) => {
+    const why = (a.opinions || []).map((o) => escapeHtml(text.slice(o.from, o.to))).join(", ");
+    return `<li><span class="${a.label}">${escapeHtml(text.slice(a.from, a.to))}</span>: ${escapeHtml(describe(a))}` +
+           (why ? ` <span class="why">because: ${why}</span>` : "") + "</li>";
+  }).join("") || "<li>No aspect found.</li>";
 }
 
 async function analyse(event) {
@@ -84,7 +92,11 @@ function partRows(parts, withVariants) {
     const variants = withVariants && part.variants
       ? `<div class="variants">${escapeHtml(part.variants.map((v) => Array.isArray(v) ? v[0] : v.term).join(", "))}</div>` : "";
     const warn = part.too_few ? '<div class="warn">too few mentions to read</div>' : "";
-    return `<tr><td>${escapeHtml(part.name)}${variants}${warn}</td><td>${part.count}</td><td>${bar(part)}</td>` +
+    const signs = {positive: "+", negative: "−", neutral: "·", conflict: "±"};
+    const why = part.opinions && part.opinions.length
+      ? `<div class="why">why: ${part.opinions.slice(0, 6).map((o) =>
+          `<span class="${o.label}">${escapeHtml(o.term)}</span> ${o.count} ${signs[o.label] || ""}`).join(", ")}</div>` : "";
+    return `<tr><td>${escapeHtml(part.name)}${variants}${why}${warn}</td><td>${part.count}</td><td>${bar(part)}</td>` +
            `<td>${part.net === null ? "" : (part.net > 0 ? "+" : "") + part.net}</td></tr>`;
   }).join("");
 }
