@@ -68,3 +68,17 @@ def test_the_shipped_files_read_whole_and_round_trip_through_jsonl(tmp_path):
     bad.write_text(json.dumps(record) + "\n")
     with pytest.raises(AdaError, match=r"jsonl:1: aspects\[0\]\.opinions\[0\]"):
         read_sentences(bad)
+
+
+def test_prepare_semeval_splits_triplet_files_and_keeps_the_opinions(tmp_path):
+    from ada_atsc.cli import main
+
+    source = DATA / "aste" / "15res" / "train_triplets.txt"
+    assert main(["prepare-semeval", "--files", str(source), "--istrain", "--output_dir", str(tmp_path)]) == 0
+    train = read_sentences(tmp_path / "train.sentences.jsonl")
+    dev = read_sentences(tmp_path / "dev.sentences.jsonl")
+    assert len(train) == 605 and 0 < len(dev) < len(train)
+    assert sum(len(a.opinions) for s in train for a in s.aspects) == 1013
+    assert not {s.sentence for s in dev} & {s.sentence for s in read_sentences(tmp_path / "train_split.sentences.jsonl")}
+    pairs = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
+    assert len(pairs) == sum(len(s.aspects) for s in train)

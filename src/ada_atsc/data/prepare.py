@@ -110,7 +110,10 @@ def prepare_semeval(
 def read_category_files(files: list[str]) -> list[CategorySentence]:
     """The category sentences of ``files`` (ids as :func:`read_files`); empty when none of them has categories."""
     from .category_readers import read_category_sentences
+    from .readers import file_format
 
+    if any(file_format(f) == "aste" for f in files):  # triplets carry no categories
+        return []
     sentences: list[CategorySentence] = []
     for file in files:
         try:

@@ -32,6 +32,10 @@ _ZERO_OFFSETS = ("0", "0")
 def read_dataset(path: str | Path, fmt: str | None = None) -> list[AspectExample]:
     """Read every (sentence, aspect) example of ``path``; ``fmt`` is ``xml``, ``jsonl`` or ``csv`` (default: by suffix)."""
     path, fmt = _checked_format(path, fmt)
+    if fmt == "aste":  # aspect sentiment triplets: each aspect with its polarity is a pair
+        from .aste import read_aste
+
+        return [pair for record in read_aste(path) for pair in record.pairs()]
     readers = {"xml": read_xml, "jsonl": read_jsonl, "json": read_jsonl, "csv": read_csv}
     return readers[fmt](path)
 
@@ -67,6 +71,12 @@ def sentences_from_pairs(examples: list[AspectExample]) -> list[SentenceRecord]:
     for ex in examples:
         grouped.setdefault((ex.sentence_id, ex.sentence), []).append(AspectSpan(ex.aspect, ex.start, ex.end, ex.polarity))
     return [SentenceRecord(sid, text, tuple(spans)) for (sid, text), spans in grouped.items()]
+
+
+def file_format(path: str | Path) -> str:
+    """The data format a file's name says (``xml``, ``jsonl``, ``csv``, ``aste`` for ASTE-V2's
+    ``*_triplets.txt``)."""
+    return _format_from_suffix(Path(path))
 
 
 def _format_from_suffix(path: Path) -> str:
