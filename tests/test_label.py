@@ -201,7 +201,7 @@ def test_label_train_updates_a_tagger_bundle_in_place_round_by_round(tagger_bund
     assert main(["label", "train", "--model", str(bundle), "--labels", str(labels), "--no_progress"]) == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["round"] == 1 and record["target_labels"] == 6 and record["steps"] >= 1
-    assert record["source_sentences"] == 6 * 4  # as many source sentences as weighted target ones
+    assert record["source_sentences"] == 6  # a quarter as many source sentences as weighted target ones (6 x 4)
     assert (bundle / "tagger" / "model.safetensors").read_bytes() != before
     assert (bundle / "work" / "label" / "round_1" / "previous" / "tagger" / "model.safetensors").read_bytes() == before
     manifest = json.loads((bundle / "adapt.json").read_text())

@@ -79,10 +79,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--output_dir", default=None, help="the new tagger, for a tagger directory (not a bundle)")
     train.add_argument("--source", nargs="+", default=(), metavar="FILE",
                        help="labelled source data kept beside yours (default: the bundle's own, else the shipped set)")
-    train.add_argument("--target_weight", type=int, default=4, help="times each of your labels is seen per epoch")
-    train.add_argument("--epochs", type=int, default=3, help="passes over your labels and the source mixed in")
-    train.add_argument("--learning_rate", type=float, default=3e-5)
-    train.add_argument("--max_steps", type=int, default=600, help="at most this many steps a round")
+    from ..label.train import LabelTrainOptions as Round  # the recipe's defaults live there, chosen by measurement
+
+    train.add_argument("--target_weight", type=int, default=Round.target_weight,
+                       help="times each of your labels is seen per epoch")
+    train.add_argument("--source_ratio", type=float, default=Round.source_ratio,
+                       help="source sentences mixed in per (weighted) label of yours; 0: none")
+    train.add_argument("--epochs", type=int, default=Round.epochs, help="passes over your labels and the source mixed in")
+    train.add_argument("--learning_rate", type=float, default=Round.learning_rate)
+    train.add_argument("--max_steps", type=int, default=Round.max_steps, help="at most this many steps a round")
     train.add_argument("--no_export", dest="export", action="store_false",
                        help="a bundle: do not renew its int8 export (commands then run the PyTorch tagger)")
     add_seed(train, default=42, what="the source sample and training")
@@ -124,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(train_round(LabelTrainOptions(
             model=args.model, labels=tuple(args.labels), output_dir=args.output_dir, source=tuple(args.source),
-            target_weight=args.target_weight, epochs=args.epochs, learning_rate=args.learning_rate,
+            target_weight=args.target_weight, source_ratio=args.source_ratio, epochs=args.epochs,
+            learning_rate=args.learning_rate,
             max_steps=args.max_steps, export=args.export, seed=args.seed, overwrite=args.overwrite_output_dir,
             progress=not args.no_progress))))
         return 0
