@@ -79,7 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--output_dir", default=None, help="the new tagger, for a tagger directory (not a bundle)")
     train.add_argument("--source", nargs="+", default=(), metavar="FILE",
                        help="labelled source data kept beside yours (default: the bundle's own, else the shipped set)")
-    from ..label.train import LabelTrainOptions as Round  # the recipe's defaults live there, chosen by measurement
+    from ..label.train import (
+        LabelTrainOptions as Round,  # the recipe's defaults live there, chosen by measurement
+    )
 
     train.add_argument("--target_weight", type=int, default=Round.target_weight,
                        help="times each of your labels is seen per epoch")
