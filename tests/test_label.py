@@ -103,7 +103,7 @@ def test_diverse_skips_near_duplicates_and_spreads_over_terms():
     def embed(texts):
         return np.stack([vectors[int(t.split()[1])] for t in texts])
 
-    options = SelectOptions(model="m", corpus="c", output="o", n=5, max_per_term=2, shortlist=5)
+    options = SelectOptions(model="m", corpus="c", output="o", n=5, max_per_term=2, shortlist=5, strategy="diverse")
     chosen = [c.id for c in choose(candidates, options, embed)]
     assert "s0" in chosen and "s1" not in chosen
     assert sum(1 for c in chosen if c in {"s2", "s3", "s4", "s5"}) == 2 + 1  # 2 by the cap, 1 to fill n

@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     select.add_argument("--output", required=True, help="the batch (JSONL) to label")
     select.add_argument("--n", type=int, default=50, help="sentences in the batch (default 50)")
     select.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
-                        help=f"how to choose (default {DEFAULT_STRATEGY}: uncertain and spread out; uncertainty; "
-                             "random)")
+                        help=f"how to choose (default {DEFAULT_STRATEGY}: the sentences the model is least sure of; "
+                             "diverse: uncertain and spread out; random)")
     select.add_argument("--pool", type=int, default=20_000,
                         help="sentences sampled from the corpus and scored (default 20,000; bounds time and memory)")
     select.add_argument("--exclude", nargs="+", default=(), metavar="FILE",
