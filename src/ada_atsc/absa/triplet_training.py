@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ate.spans import IGNORE_LABEL, span_scores
+from ..ate.spans import span_scores
 from ..core.errors import AdaError
 from ..core.labels import TRIPLET_TAGS
 from ..training.fine_tune import Splits, fine_tune
 from .scores import triplet_scores
 from .triplets import decode_triplets, tag_triplet_texts, triplet_word_tags
 from .unified import aspect_record
-from .unified_training import UnifiedTask
+from .unified_training import UnifiedTask, labelled_word_probabilities
 
 MEASURES = ("triplet", "pair", "opinion", "ate", "joint")
 
@@ -53,11 +53,8 @@ class TripletTask(UnifiedTask):
         gold_sets, pred_sets = [], []
         eye = np.eye(len(TRIPLET_TAGS))
         for labels, logits in zip(eval_pred.label_ids, eval_pred.predictions):
-            positions = [i for i, label in enumerate(labels) if label != IGNORE_LABEL]
-            rows = np.asarray(logits[positions], dtype=np.float64)
-            probs = np.exp(rows - rows.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
-            gold_sets.append(word_triplets(eye[[int(labels[i]) for i in positions]]))
+            tags, probs = labelled_word_probabilities(labels, logits)
+            gold_sets.append(word_triplets(eye[tags]))
             pred_sets.append(word_triplets(probs))
         scores = span_scores(gold_sets, pred_sets)
         return {k: scores[k] for k in ("precision", "recall", "f1")}

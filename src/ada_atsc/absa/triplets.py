@@ -26,7 +26,7 @@ import numpy as np
 from ..ate.spans import span_word_groups
 from ..core.labels import OPINION_LINKS, TRIPLET_TAGS, UNIFIED_TAGS
 from ..data.records import SentenceRecord
-from .unified import BEGIN_COLUMNS, INSIDE_COLUMNS, OUTPUT_COLUMNS, unified_word_tags
+from .unified import BEGIN_COLUMNS, INSIDE_COLUMNS, OUTPUT_COLUMNS, UnifiedTagger, unified_word_tags
 
 OPINION_BASE = len(UNIFIED_TAGS)
 OPINION_BEGIN = [OPINION_BASE + 2 * k for k in range(len(OPINION_LINKS))]
@@ -136,20 +136,17 @@ def load_triplet_tagger(model_dir: str | Path, device: str | None = None):
     return load_token_tagger(str(model_dir), TRIPLET_TAGS, what="a triplet tagger", device=device)
 
 
-class TripletTagger:
-    """A triplet tagger loaded once: sentences in, aspects with polarity and opinion spans out.
+class TripletTagger(UnifiedTagger):
+    """A triplet tagger loaded once: sentences in, aspects with polarity and opinion spans out (the unified
+    tagger's windows and batching; its own tags and decoding).
 
     >>> TripletTagger("triplets_dir").tag(["The room was tiny but the staff were friendly."])
     [[(4, 8, 0.98, 'negative', {...}, [(13, 17, 0.97)]), (26, 31, 0.99, 'positive', {...}, [(37, 45, 0.99)])]]
     """
 
-    def __init__(self, model_dir: str | Path, *, device: str | None = None, batch_size: int = 32,
-                 max_seq_length: int = 128, stride: int = 32):
-        self.model, self.tokenizer, self.device = load_triplet_tagger(model_dir, device=device)
-        limit = getattr(self.model.config, "max_position_embeddings", None)
-        self.max_seq_length = min(max_seq_length, limit) if limit else max_seq_length
-        self.batch_size = batch_size
-        self.stride = stride
+    @staticmethod
+    def load(model_dir: str | Path, device: str | None = None):
+        return load_triplet_tagger(model_dir, device=device)
 
     def tag(self, sentences: Sequence[str]) -> list[list[tuple]]:
         return tag_triplet_texts(self.model, self.tokenizer, sentences, max_seq_length=self.max_seq_length,

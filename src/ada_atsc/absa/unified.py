@@ -110,11 +110,16 @@ class UnifiedTagger:
 
     def __init__(self, model_dir: str | Path, *, device: str | None = None, batch_size: int = 32,
                  max_seq_length: int = 128, stride: int = 32):
-        self.model, self.tokenizer, self.device = load_unified(model_dir, device=device)
+        self.model, self.tokenizer, self.device = self.load(model_dir, device=device)
         limit = getattr(self.model.config, "max_position_embeddings", None)
         self.max_seq_length = min(max_seq_length, limit) if limit else max_seq_length
         self.batch_size = batch_size
         self.stride = stride
+
+    @staticmethod
+    def load(model_dir: str | Path, device: str | None = None):
+        """(model, tokenizer, device); a tagger with more tags (:class:`~.triplets.TripletTagger`) loads its own."""
+        return load_unified(model_dir, device=device)
 
     def tag(self, sentences: Sequence[str]) -> list[list[tuple[int, int, float, str, dict]]]:
         return tag_texts(self.model, self.tokenizer, sentences, max_seq_length=self.max_seq_length,

@@ -33,6 +33,17 @@ def gold_pairs(tags: list[int]) -> set[tuple[tuple[int, int], str]]:
     return pairs
 
 
+def labelled_word_probabilities(labels, logits) -> tuple[list[int], object]:
+    """(gold tag of each word, tag probabilities of each word) of one evaluated sequence: the positions that
+    carry a label (a word's first sub-word), softmax over their logits."""
+    import numpy as np
+
+    positions = [i for i, label in enumerate(labels) if label != IGNORE_LABEL]
+    rows = np.asarray(logits[positions], dtype=np.float64)
+    probs = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return [int(labels[i]) for i in positions], probs / probs.sum(axis=1, keepdims=True)
+
+
 class UnifiedTask(ATETask):
     """A unified tagger for :func:`ada_atsc.training.fine_tune.fine_tune`: :class:`ATETask` with polarity
     tags, selected on dev by joint F1."""
@@ -56,16 +67,11 @@ class UnifiedTask(ATETask):
 
     def compute_metrics(self, eval_pred) -> dict[str, float]:
         """Exact (span, polarity) F1 over words, conflict spans left out on both sides (as in joint scores)."""
-        import numpy as np
-
         gold_sets, pred_sets = [], []
         for labels, logits in zip(eval_pred.label_ids, eval_pred.predictions):
-            positions = [i for i, label in enumerate(labels) if label != IGNORE_LABEL]
-            words = [(k, k + 1) for k in range(len(positions))]
-            rows = np.asarray(logits[positions], dtype=np.float64)
-            probs = np.exp(rows - rows.max(axis=1, keepdims=True))
-            probs /= probs.sum(axis=1, keepdims=True)
-            gold = gold_pairs([int(labels[i]) for i in positions])
+            tags, probs = labelled_word_probabilities(labels, logits)
+            words = [(k, k + 1) for k in range(len(tags))]
+            gold = gold_pairs(tags)
             conflict = {span for span, polarity in gold if polarity == "conflict"}
             gold_sets.append({pair for pair in gold if pair[0] not in conflict})
             pred_sets.append({((a, b), label) for a, b, _, label, _ in decode_unified(words, probs)
