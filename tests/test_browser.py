@@ -74,3 +74,53 @@ def test_page_highlights_each_aspect_with_its_label(classifier_dir, tmp_path):
         browser.quit()
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_page_underlines_opinion_words_and_keeps_hostile_text_as_text(classifier_dir):
+    """A triplet tagger's answer drawn by the page's own code in a real browser: the opinion words underlined
+    beside their aspect, "because:" in the list, "why:" in a report group, and markup in a review shown as text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = _browser()
+    server, url = start_server("--classifier", str(classifier_dir))
+    text = "The room was <b>tiny</b> but the staff were <img src=x onerror=alert(1)> friendly."
+    room, tiny = text.index("room"), text.index("tiny")
+    staff, friendly = text.index("staff"), text.index("friendly")
+    probabilities = {"positive": 0.1, "negative": 0.8, "neutral": 0.1}
+    aspects = [
+        {"from": room, "to": room + 4, "label": "negative", "probabilities": probabilities,
+         "opinions": [{"term": "tiny", "from": tiny, "to": tiny + 4}]},
+        {"from": staff, "to": staff + 5, "label": "positive", "probabilities": probabilities,
+         "opinions": [{"term": "friendly", "from": friendly, "to": friendly + 8}]},
+    ]
+    share = {"value": 50.0}
+    summary = {"totals": {"mentions": 3, "reviews_analysed": 2},
+               "overall": {"shares": {"positive": share, "negative": share, "neutral": {"value": 0.0}}, "net": 0},
+               "groups": [{"name": "room", "count": 3, "net": -33, "variants": [],
+                           "shares": {"positive": share, "negative": share, "neutral": {"value": 0.0}},
+                           "opinions": [{"term": "<i>small</i>", "count": 2, "label": "negative"},
+                                        {"term": "spacious", "count": 1, "label": "positive"}]}]}
+    try:
+        browser.get(url)
+        WebDriverWait(browser, 30).until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        browser.execute_script("render(arguments[0], arguments[1]); renderSummary(arguments[2]);",
+                               text, aspects, summary)
+        result = browser.find_element(By.ID, "result")
+        assert result.text == text  # the markup in the review is shown, not run
+        assert not result.find_elements(By.TAG_NAME, "img") and not result.find_elements(By.TAG_NAME, "b")
+        underlined = result.find_elements(By.CSS_SELECTOR, "span.opinion")
+        assert [(s.text, s.get_attribute("data-opinion")) for s in underlined] == [
+            ("tiny", "negative"), ("friendly", "positive")]
+        assert all("underline" in s.value_of_css_property("text-decoration-line") for s in underlined)
+        assert [m.text for m in result.find_elements(By.TAG_NAME, "mark")] == ["room", "staff"]
+        reasons = [li.find_element(By.CSS_SELECTOR, ".why").text
+                   for li in browser.find_elements(By.CSS_SELECTOR, "#aspects li")]
+        assert reasons == ["because: tiny", "because: friendly"]
+        why = browser.find_element(By.CSS_SELECTOR, "#report-groups .why")
+        assert why.get_attribute("textContent") == "why: <i>small</i> 2 −, spacious 1 +"  # its panel may be hidden
+        assert not why.find_elements(By.TAG_NAME, "i")
+    finally:
+        browser.quit()
+        server.terminate()
+        server.wait(timeout=60)
