@@ -115,6 +115,22 @@ def run_report(bundle: str, source: str, workers: int, entity_field: str | None,
             "printed": json.loads(stdout.decode().strip().splitlines()[-1]), "workers": workers}
 
 
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+
+
+def emit(result: dict, output: str | None) -> None:
+    """Print ``result`` as JSON and, with ``output``, write it there (a temporary name, then a rename)."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if output:
+        target = Path(output)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", required=True, help="a tagger bundle ('ada-atsc adapt')")
@@ -159,12 +175,9 @@ def main() -> None:
         "tagger_alone": alone, "tagger_alone_best": best, "report": report,
         "report_over_tagger_alone": round(report["seconds"] / best["seconds"], 3),
         "report_sentences_per_s": round(len(sentences) / report["seconds"], 1),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.output)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_report import REPO, run_report  # noqa: E402  (sibling benchmark: one way to time a report)
+from bench_report import REPO, emit, machine, run_report  # noqa: E402  (sibling benchmark: one way to time a report)
 from bench_triplets import int8  # noqa: E402  (sibling benchmark: one way to get an int8 export)
 
 
@@ -68,12 +66,9 @@ def main() -> None:
         "best_seconds": best,
         "with_over_without": round(best["with"] / best["without"], 3),
         "opinion_mentions_in_summary": words,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    emit(result, args.output)
 
 
 if __name__ == "__main__":
