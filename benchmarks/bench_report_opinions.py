@@ -45,7 +45,12 @@ def main() -> None:
 
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    models = {"without": int8(Path(args.unified), work), "with": int8(Path(args.triplets), work)}
+    from ada_atsc.core.errors import AdaError
+
+    try:
+        models = {"without": int8(Path(args.unified), work), "with": int8(Path(args.triplets), work)}
+    except AdaError as error:  # a wrong model path: one line, not a traceback
+        raise SystemExit(f"error: {error}") from None
     runs: dict[str, list[dict]] = {"without": [], "with": []}
     words = 0
     with tempfile.TemporaryDirectory() as scratch:
