@@ -369,6 +369,28 @@ def test_a_tagger_bundle_without_export_runs_pytorch_and_exports_to_int8(hotel_c
     assert "int8" in capsys.readouterr().err
 
 
+def test_no_self_training_keeps_the_source_trained_tagger(hotel_corpus, tiny_bert_dir, sentence_dir, tagger_bundle,
+                                                         tmp_path, capsys):
+    """``--self_training_rounds 0``: the bundle's tagger is the source-trained one (the same seed, the same bytes
+    as the default run's source stage), no round is run, and the card and ``adapt.json`` say so."""
+    out = tmp_path / "source_only"
+    assert main(_adapt_argv(hotel_corpus, out, tiny_bert_dir, sentence_dir, "--no_export",
+                            "--self_training_rounds", "0")) == 0
+    manifest = json.loads((out / "adapt.json").read_text())
+    assert manifest["stages"]["tagger_self_training"]["summary"]["rounds"] == []
+    assert manifest["budget"]["rounds"] == 0 and not (out / "work" / "round_1").exists()
+    assert manifest["dev_scores"]["final_tagger"] == manifest["dev_scores"]["source_tagger"]
+    source_stage = tagger_bundle / "work" / "source_models"
+    assert _model_bytes(out, ("tagger",)) == _model_bytes(source_stage, ("tagger",))
+    assert (tagger_bundle / "work" / "round_1").is_dir()  # the default ran its round
+    assert "no self-training" in (out / "README.md").read_text()
+    capsys.readouterr()
+    assert main(_adapt_argv(hotel_corpus, tmp_path / "bad", tiny_bert_dir, sentence_dir,
+                            "--self_training_rounds", "-1")) == 2
+    assert "--self_training_rounds must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_serve_takes_a_tagger_bundle(tagger_bundle):
     pytest.importorskip("fastapi")
     import httpx

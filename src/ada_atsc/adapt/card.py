@@ -54,8 +54,10 @@ def tagger_card(folder: Path, manifest: dict) -> list[str]:
         f"2. a tagger trained from the adapted encoder ({manifest['budget']['tagger_steps']} steps) on the labelled "
         "source data: " + ", ".join(f"`{p}`" for p in manifest["labeled"])
         + " (a seeded 10% of its sentences held out as dev, which selects the checkpoint by joint F1);",
-        f"3. {len(rounds)} round(s) of self-training: target sentences tagged, those whose every span and polarity "
-        "is sure kept (thresholds chosen on the source dev set), a new tagger trained on source + kept sentences.", "",
+        (f"3. {len(rounds)} round(s) of self-training: target sentences tagged, those whose every span and polarity "
+         "is sure kept (thresholds chosen on the source dev set), a new tagger trained on source + kept sentences."
+         if rounds else "3. no self-training (`--self_training_rounds 0`): the source-trained tagger is the bundle's."),
+        "",
         "## Measured", "",
         "No target labels were used, so nothing here is a target score.", "",
         "| source dev | joint F1 | extraction F1 | sentiment accuracy on found aspects |", "|---|---|---|---|",

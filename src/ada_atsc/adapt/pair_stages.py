@@ -91,9 +91,8 @@ def self_training_stage(options: AdaptOptions, work: Path) -> dict:
                        "empty_sentences_right_on_dev": round(empty_right, 4),
                        "polarity_threshold": polarity.to_json(), "pseudo_labels": labels.counts, **scores})
     write_json(work / "final_models.json", {"models": str(models.relative_to(work))})
-    last = rounds[-1]
-    return {"rounds": rounds, "pairs_kept": last["pseudo_labels"]["pairs_kept"],
-            "sentences_kept": last["pseudo_labels"]["extraction_sentences_kept"]}
+    last = rounds[-1]["pseudo_labels"] if rounds else {"pairs_kept": 0, "extraction_sentences_kept": 0}
+    return {"rounds": rounds, "pairs_kept": last["pairs_kept"], "sentences_kept": last["extraction_sentences_kept"]}
 
 
 def _write_round_data(source: Path, data: Path, labels) -> None:

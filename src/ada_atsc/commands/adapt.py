@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pseudo-labelled polarities kept must be this accurate on the source dev set (default 0.9)")
     parser.add_argument("--max_per_term", type=int, default=8,
                         help="pseudo-labelled pairs kept per aspect term and label (balance; default 8)")
+    parser.add_argument("--self_training_rounds", type=int, default=None, metavar="N",
+                        help="rounds of self-training (default: the scale's, 1 at small); 0 keeps the source-trained "
+                             "model")
     add_progress(parser)
     add_model_source(parser)
 
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                            overwrite=args.overwrite_output_dir, label_mix_correction=args.label_mix_correction,
                            text_field=args.text_field, extraction_precision=args.extraction_precision,
                            polarity_precision=args.polarity_precision, max_per_term=args.max_per_term,
-                           progress=not args.no_progress)
+                           self_training_rounds=args.self_training_rounds, progress=not args.no_progress)
     manifest = run_adapt(options)
     stages = manifest["stages"]
     summary = {"bundle": args.output_dir, "kind": manifest["kind"],
