@@ -384,6 +384,11 @@ def test_no_self_training_keeps_the_source_trained_tagger(hotel_corpus, tiny_ber
     assert _model_bytes(out, ("tagger",)) == _model_bytes(source_stage, ("tagger",))
     assert (tagger_bundle / "work" / "round_1").is_dir()  # the default ran its round
     assert "no self-training" in (out / "README.md").read_text()
+    pair = tmp_path / "pair"
+    assert main(_adapt_argv(hotel_corpus, pair, tiny_bert_dir, sentence_dir, "--pipeline",
+                            "--self_training_rounds", "0")) == 0
+    assert json.loads((pair / "adapt.json").read_text())["stages"]["self_training"]["summary"]["rounds"] == []
+    assert "no self-training" in (pair / "README.md").read_text()
     capsys.readouterr()
     assert main(_adapt_argv(hotel_corpus, tmp_path / "bad", tiny_bert_dir, sentence_dir,
                             "--self_training_rounds", "-1")) == 2

@@ -101,8 +101,9 @@ def pipeline_card(folder: Path, manifest: dict) -> list[str]:
         f"({manifest['budget']['lm_steps']} steps);",
         "2. both models trained from the adapted encoder on the labelled source data: "
         + ", ".join(f"`{p}`" for p in manifest["labeled"]) + " (a seeded 10% of its sentences held out as dev);",
-        f"3. {len(rounds)} round(s) of self-training: target sentences labelled by the models, the confident ones kept "
-        "(thresholds chosen on the source dev set) and added to the training data;",
+        (f"3. {len(rounds)} round(s) of self-training: target sentences labelled by the models, the confident ones "
+         "kept (thresholds chosen on the source dev set) and added to the training data;" if rounds else
+         "3. no self-training (`--self_training_rounds 0`): the source-trained models are the bundle's;"),
         "4. the target's label mix estimated from the classifier's outputs (EM, Saerens et al. 2002)"
         + (" and the classifier's probabilities corrected to it (`classifier/label_mix.json`)."
            if manifest["label_mix_correction"] else "; the correction is off."), "",

@@ -140,7 +140,8 @@ def label_mix_stage(options: AdaptOptions, work: Path) -> dict:
     from ..atsc.predict import Predictor
 
     models = final_models(work)
-    train_labels = [json.loads(line)["polarity"] for line in (models.parent / "train.jsonl").read_text().splitlines()]
+    data = work / "source" if models == work / "source_models" else models.parent  # no round: the source's data
+    train_labels = [json.loads(line)["polarity"] for line in (data / "train.jsonl").read_text().splitlines()]
     texts = target_sample(work / "corpus" / "corpus.txt", options.budget.target_sentences, options.seed + 1000)
     spans = in_chunks(Extractor(models / "extractor", batch_size=options.budget.batch_size).extract, texts,
                      "label mix", options.progress)
