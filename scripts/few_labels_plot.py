@@ -34,15 +34,26 @@ def main() -> int:
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for axis, (folder, title) in zip(axes, PANELS.items()):
         results = json.loads((args.output_dir / folder / "results.json").read_text())
-        for curve in sorted({key.rsplit("|", 1)[0] for key in results}):
+        for curve in sorted({key.rsplit("|", 1)[0] for key in results} - {"all"}):
             runs = [v for key, v in results.items() if key.rsplit("|", 1)[0] == curve]
             ks = sorted({int(k) for r in runs for k in r if k != "all"})
-            ks = [k for k in ks if all(str(k) in r for r in runs)]
-            means = [statistics.mean(r[str(k)]["joint_f1"] for r in runs) for k in ks]
-            spread = [statistics.stdev([r[str(k)]["joint_f1"] for r in runs]) if len(runs) > 1 else 0.0 for k in ks]
-            line, = axis.plot(ks, means, marker="o", label=f"{curve} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
-            axis.fill_between(ks, [m - s for m, s in zip(means, spread)], [m + s for m, s in zip(means, spread)],
+            every = [k for k in ks if all(str(k) in r for r in runs)]  # the mean over every seed, with its spread
+            means = [statistics.mean(r[str(k)]["joint_f1"] for r in runs) for k in every]
+            spread = [statistics.stdev([r[str(k)]["joint_f1"] for r in runs]) if len(runs) > 1 else 0.0 for k in every]
+            line, = axis.plot(every, means, marker="o", label=f"{curve} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+            axis.fill_between(every, [m - s for m, s in zip(means, spread)], [m + s for m, s in zip(means, spread)],
                               color=line.get_color(), alpha=0.15)
+            # points run on fewer seeds (e.g. k = 400 on seed 1): dotted, from the seeds that have them
+            for k in (k for k in ks if k not in every and every):
+                have = [r for r in runs if str(k) in r]
+                axis.plot([every[-1], k], [statistics.mean(r[str(every[-1])]["joint_f1"] for r in have),
+                                           statistics.mean(r[str(k)]["joint_f1"] for r in have)],
+                          linestyle=":", marker="o", color=line.get_color())
+        for key, value in results.items():  # one round on every pool sentence, from the source tagger
+            if key.startswith("all|") and "all" in value:
+                axis.axhline(value["all"]["joint_f1"], linestyle=":", linewidth=1, color="black")
+                axis.annotate(f"all pool sentences, one label-train round (seed {key.split('|')[1]})",
+                              (2, value["all"]["joint_f1"] + 0.4), fontsize=7)
         for name, value in ANCHORS[title.replace(" → ", "->")].items():
             axis.axhline(value, linestyle="--", linewidth=1, color="grey")
             axis.annotate(name, (2, value + 0.4), fontsize=7, color="grey")
