@@ -89,10 +89,14 @@ def main() -> int:
     parser.add_argument("--tasks", nargs="+", default=["triplets", "unified"], choices=["triplets", "unified"])
     parser.add_argument("--steps", type=int, default=1200, help="training steps per model (batch 16)")
     parser.add_argument("--keep_models", action="store_true", help="keep each trained model (else deleted)")
+    parser.add_argument("--table", action="store_true", help="print the table of what is cached; train nothing")
     args = parser.parse_args()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     cache = args.output_dir / "results.json"
     results = json.loads(cache.read_text()) if cache.is_file() else {}
+    if args.table:
+        print(table(results))
+        return 0
     for seed in args.seeds:
         for name in args.datasets:
             for task in args.tasks:
