@@ -91,12 +91,12 @@ def main() -> int:
     parser.add_argument("--keep_models", action="store_true", help="keep each trained model (else deleted)")
     parser.add_argument("--table", action="store_true", help="print the table of what is cached; train nothing")
     args = parser.parse_args()
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     cache = args.output_dir / "results.json"
     results = json.loads(cache.read_text()) if cache.is_file() else {}
     if args.table:
         print(table(results))
         return 0
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         for name in args.datasets:
             for task in args.tasks:

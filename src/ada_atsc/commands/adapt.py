@@ -43,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max_per_term", type=int, default=8,
                         help="pseudo-labelled pairs kept per aspect term and label (balance; default 8)")
     parser.add_argument("--self_training_rounds", type=int, default=None, metavar="N",
-                        help="rounds of self-training (default: the scale's, 1 at small); 0 keeps the source-trained "
-                             "model")
+                        help="rounds of self-training (default: the scale's: "
+                             + ", ".join(f"{name} {scale.rounds}" for name, scale in sorted(SCALES.items()))
+                             + "); 0 keeps the source-trained model")
     add_progress(parser)
     add_model_source(parser)
 
